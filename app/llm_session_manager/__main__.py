@@ -1,0 +1,3 @@
+from llm_session_manager.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""The one protocol every agent's source implements.
+
+A source only knows its agent's files and processes. The poller owns the loop: it asks the source
+which files exist (`discover`, a directory listing), tails each changed file through
+`core.tail` and feeds complete lines to that file's accumulator, then asks the source to `build`
+the facts of each session whose files changed. Accumulators are plain state that can be dumped
+to JSON and restored, so a restart resumes from the persisted byte offsets instead of re-reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from llm_session_manager.core.models import LiveState, SessionFacts, SessionKey
+from llm_session_manager.core.processes import ProcessTable
+
+
+@dataclass(frozen=True)
+class TrackedFile:
+    """One file that belongs to one session. `role` lets a source tell its files apart."""
+
+    path: str
+    session_id: str
+    role: str = "main"  # "main" | "subagent" | whatever the source needs
+
+
+class FileAccumulator(Protocol):
+    def feed(self, line: bytes) -> None:
+        """Take one complete line (without its newline). Raise ValueError for a bad line."""
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-able state; `Source.restore` gives back an equal accumulator."""
+
+
+class Source(Protocol):
+    agent: str
+
+    def roots(self) -> Sequence[Path]:
+        """The directories this source reads (existing or not), for `info`."""
+
+    def discover(self) -> list[TrackedFile]:
+        """Every record file now present. Must be cheap: directory listings, no reads."""
+
+    def new_accumulator(self, tracked: TrackedFile) -> FileAccumulator: ...
+
+    def restore(self, tracked: TrackedFile, state: dict[str, Any]) -> FileAccumulator: ...
+
+    def build(
+        self, key: SessionKey, files: Sequence[tuple[TrackedFile, FileAccumulator]]
+    ) -> SessionFacts:
+        """The session's facts from all of its files' accumulators (deduplicated here)."""
+
+    def live(
+        self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
+    ) -> dict[str, LiveState]:
+        """Live state of sessions that have a process, keyed by session id; absent = ended."""
