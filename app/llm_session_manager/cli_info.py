@@ -1,0 +1,57 @@
+"""`info`: what a user pastes into a bug report — version, paths, roots, tokenizer, problems."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from typing import TYPE_CHECKING
+
+from llm_session_manager import __version__
+
+if TYPE_CHECKING:
+    from llm_session_manager.cli import Context
+
+
+def info_text(ctx: Context) -> str:
+    from llm_session_manager.core.tokens import tokenizer_status
+
+    paths = ctx.paths
+    lines = [
+        f"llm-session-manager {__version__}",
+        f"python {platform.python_version()} on {platform.platform()}"
+        f"{' (frozen)' if getattr(sys, 'frozen', False) else ''}",
+        f"config:   {paths.config_file} ({'present' if paths.config_file.exists() else 'absent: defaults'})",
+        f"database: {paths.db_path}",
+        f"tokenizer: {tokenizer_status()}",
+        "",
+    ]
+    poller = ctx.poller()
+    snapshot = poller.poll_once()
+    counts: dict[str, int] = {}
+    for s in snapshot.sessions:
+        counts[s.key.agent] = counts.get(s.key.agent, 0) + 1
+    lines.append("agents:")
+    for source in poller.sources:
+        lines.append(f"  {source.agent}: {counts.get(source.agent, 0)} sessions")
+        for root in source.roots():
+            lines.append(f"    {root} ({'found' if root.is_dir() else 'absent'})")
+    disabled = [a for a, c in ctx.config.agents.items() if not c.enabled]
+    if disabled:
+        lines.append(f"  disabled: {', '.join(sorted(disabled))}")
+    live = sum(1 for s in snapshot.sessions if s.state in ("active", "waiting", "idle"))
+    lines.append(
+        f"sessions: {len(snapshot.sessions)} ({live} live); files: {snapshot.files_seen}"
+    )
+    problems = [*ctx.config_problems, *snapshot.problems]
+    store = poller.store
+    if store is not None:
+        problems.extend(store.file_problems())
+    lines.append("")
+    if problems:
+        lines.append(f"problems ({len(problems)}):")
+        for p in problems:
+            count = f" (x{p.count})" if p.count > 1 else ""
+            lines.append(f"  {p.where}: {p.message}{count}")
+    else:
+        lines.append("problems: none")
+    return "\n".join(lines)

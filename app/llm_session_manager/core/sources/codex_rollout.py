@@ -1,0 +1,415 @@
+"""What one Codex rollout file says, gathered line by line from the poller's tail.
+
+A rollout line is `{"timestamp", ["ordinal",] "type", "payload"}`. Most bytes are `response_item`
+and `world_state` lines (prompt copies, tool output, a ~20 KB instruction block) that say nothing
+this monitor needs, so the envelope prefix is matched on the raw bytes first and those lines are
+never parsed. Every fact is kept as plain JSON-able state so `dump()`/`restore` round-trip exactly.
+
+Token convention: Codex's `input_tokens` includes `cached_input_tokens` and `output_tokens`
+includes `reasoning_output_tokens`. Counters here stay in Codex's convention
+(`[input, cached, output, reasoning]`); `codex.py` converts them to `Usage` (ccusage's split).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+STATE_VERSION = 1
+RECENT_ERRORS = 20
+MESSAGE_CHARS = 300
+# A failed call may be reported twice (an `exec_command_end` event and an `item_completed`
+# item with the same call id); remembering this many ids is plenty to count it once.
+FAILED_IDS_KEPT = 64
+# ccusage looks for `thread_spawn` in a rollout's first 16 KB to tell a sub-agent rollout.
+SUBAGENT_PROBE_BYTES = 16 * 1024
+
+# The envelope as Codex writes it (compact serde JSON, keys in this order). Anchored, so `type`
+# is the top-level key; the payload's own `type` follows when the payload starts with it.
+_ENVELOPE = re.compile(
+    rb'\{"timestamp":"(?P<ts>[^"]*)",(?:"ordinal":\d+,)?"type":"(?P<kind>[a-z_]+)"'
+    rb'(?:,"payload":\{"type":"(?P<ptype>[A-Za-z_]+)")?'
+)
+# token_usage_record repeats what token_count says; world_state is settings.
+_SKIPPED_KINDS = frozenset({b"world_state", b"token_usage_record"})
+# The one response_item kind that matters: a remote compaction.
+_KEPT_RESPONSE_ITEMS = frozenset({b"compaction"})
+_KEPT_EVENTS = frozenset(
+    {
+        b"token_count", b"task_started", b"turn_started", b"task_complete", b"turn_complete",
+        b"turn_aborted", b"user_message", b"agent_message", b"item_completed",
+        b"exec_command_end", b"patch_apply_end", b"error", b"context_compacted",
+        b"thread_name_updated",
+    }
+)
+# item_completed items whose failure is a tool error (0.169 writes commands this way).
+_TOOL_ITEMS = frozenset({"CommandExecution", "FileChange", "McpToolCall", "DynamicToolCall"})
+
+Raw = list[int]  # [input (incl. cached), cached, output (incl. reasoning), reasoning]
+
+
+def _skippable(kind: bytes, ptype: bytes | None) -> bool:
+    """Whether a line of this envelope kind and payload type can be left unparsed."""
+    if kind in _SKIPPED_KINDS:
+        return True
+    if ptype is None:  # payload does not start with its type: parse to be sure
+        return False
+    if kind == b"response_item":
+        return ptype not in _KEPT_RESPONSE_ITEMS
+    return kind == b"event_msg" and ptype not in _KEPT_EVENTS
+
+
+def _zero() -> Raw:
+    return [0, 0, 0, 0]
+
+
+def _raw(usage: Any) -> Raw | None:
+    if not isinstance(usage, dict):
+        return None
+    values = [usage.get(k) for k in ("input_tokens", "cached_input_tokens",
+                                     "output_tokens", "reasoning_output_tokens")]
+    return [v if isinstance(v, int) else 0 for v in values]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _content_text(content: Any) -> str | None:
+    """Text of an item's `content` list ([{"type": "text", "text": ...}, ...])."""
+    if not isinstance(content, list):
+        return _text(content)
+    parts = [c["text"] for c in content if isinstance(c, dict) and isinstance(c.get("text"), str)]
+    return "\n".join(parts) or None
+
+
+def _error_message(error: Any) -> str | None:
+    """Codex keeps the provider's error body as a JSON string; show its inner message."""
+    message = error.get("message") if isinstance(error, dict) else error
+    if not isinstance(message, str):
+        return None
+    try:
+        body = orjson.loads(message)
+        inner = body["error"]["message"] if isinstance(body, dict) else None
+        if isinstance(inner, str):
+            message = inner
+    except (ValueError, KeyError, TypeError):
+        pass
+    return message[:MESSAGE_CHARS]
+
+
+class RolloutAccumulator:
+    """Facts of one rollout file. `feed` takes one complete line; `dump` gives its state."""
+
+    def __init__(self, count_tokens: Callable[[str], int] | None = None) -> None:
+        self._count_tokens = count_tokens
+        # session_meta
+        self.session_id: str | None = None
+        self.meta_cwd: str | None = None
+        self.git_branch: str | None = None
+        self.started_at: str | None = None
+        self.originator: str | None = None
+        self.source_kind: str | None = None  # "exec", "vscode", "cli", "subagent", ...
+        # turn_context
+        self.model: str | None = None
+        self.cwd: str | None = None
+        # line timestamps (file order is time order)
+        self.first_ts: str | None = None
+        self.last_ts: str | None = None
+        # tokens: effective = carried + (latest total - base); see _on_token_count
+        self.has_usage = False
+        self.prev_total: Raw | None = None
+        self.base: Raw = _zero()
+        self.carried: Raw = _zero()
+        self.counted: Raw = _zero()
+        self.by_model: dict[str, Raw] = {}
+        self.counted_input = 0  # tiktoken fallback, only while no exact usage was seen
+        self.counted_output = 0
+        # sub-agent replay (formats.md 2.3)
+        self.subagent = False
+        self.seen_bytes = 0
+        self.replay = "start"  # start | maybe | active | done
+        self.replay_second: str | None = None
+        # context
+        self.ctx_tokens: int | None = None
+        self.ctx_window: int | None = None
+        self.task_window: int | None = None
+        self.compacted_items = 0
+        self.compaction_events = 0
+        self.compaction_responses = 0
+        self.last_pre: int | None = None
+        self.last_post: int | None = None
+        self.post_pending = False
+        # conversation
+        self.prompt_events = 0  # event_msg user_message (older Codex)
+        self.prompt_items = 0  # item_completed UserMessage (0.169)
+        self.reply_events = 0
+        self.reply_items = 0
+        self.first_prompt: str | None = None
+        self.thread_name: str | None = None
+        # errors
+        self.tool_errors = 0
+        self.api_errors = 0
+        self.recent_errors: list[str] = []
+        self.last_error: str | None = None
+        self.failed_ids: list[str] = []
+        self.turn_api_error = False
+        self.turn_open = False
+        self.turn_seen = False
+
+    # ---- state -----------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        state = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        state["version"] = STATE_VERSION
+        # Copies, so the dump does not change when feeding goes on.
+        return orjson.loads(orjson.dumps(state))  # type: ignore[no-any-return]
+
+    @classmethod
+    def restore(
+        cls, state: dict[str, Any], count_tokens: Callable[[str], int] | None = None
+    ) -> RolloutAccumulator:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"codex state version {state.get('version')!r} not supported")
+        acc = cls(count_tokens)
+        known = set(vars(acc))
+        for key, value in state.items():
+            if key == "version":
+                continue
+            if key not in known or key.startswith("_"):
+                raise KeyError(f"unknown codex state field {key!r}")
+            setattr(acc, key, value)
+        return acc
+
+    # ---- feeding ---------------------------------------------------------------------------
+
+    def feed(self, line: bytes) -> None:
+        if self.seen_bytes < SUBAGENT_PROBE_BYTES:
+            if b"thread_spawn" in line[: SUBAGENT_PROBE_BYTES - self.seen_bytes]:
+                self.subagent = True
+            self.seen_bytes += len(line) + 1
+        head = _ENVELOPE.match(line, 0, 400)
+        # A line cut short still goes to the parser, so that it is reported as bad.
+        if head is not None and line.rstrip().endswith(b"}"):
+            if _skippable(head.group("kind"), head.group("ptype")):
+                self._stamp(head.group("ts").decode())
+                return
+        record = orjson.loads(line)
+        if not isinstance(record, dict):
+            raise ValueError("line is not a JSON object")
+        timestamp = record.get("timestamp")
+        ts = timestamp if isinstance(timestamp, str) and timestamp else None
+        if ts is not None:
+            self._stamp(ts)
+        payload = record.get("payload")
+        if not isinstance(payload, dict):
+            return
+        kind_s = record.get("type")
+        if kind_s == "event_msg":
+            self._on_event(payload, ts)
+        elif kind_s == "turn_context":
+            self.model = _text(payload.get("model")) or self.model
+            self.cwd = _text(payload.get("cwd")) or self.cwd
+        elif kind_s == "session_meta":
+            self._on_meta(payload, ts)
+        elif kind_s == "compacted":
+            self.compacted_items += 1
+            self._on_compaction()
+        elif kind_s == "response_item" and payload.get("type") == "compaction":
+            self.compaction_responses += 1
+            self._on_compaction()
+
+    def _stamp(self, ts: str) -> None:
+        if self.first_ts is None:
+            self.first_ts = ts
+        self.last_ts = ts
+
+    def _on_meta(self, payload: dict[str, Any], ts: str | None) -> None:
+        self.session_id = _text(payload.get("id")) or self.session_id
+        self.meta_cwd = _text(payload.get("cwd")) or self.meta_cwd
+        self.started_at = self.started_at or _text(payload.get("timestamp")) or ts
+        self.originator = _text(payload.get("originator")) or self.originator
+        source = payload.get("source")
+        if isinstance(source, str):
+            self.source_kind = source
+        elif isinstance(source, dict) and source:
+            self.source_kind = next(iter(source))  # e.g. {"subagent": {"thread_spawn": ...}}
+        git = payload.get("git")
+        if isinstance(git, dict):
+            self.git_branch = _text(git.get("branch")) or self.git_branch
+
+    def _on_event(self, p: dict[str, Any], ts: str | None) -> None:
+        kind = p.get("type")
+        if kind == "token_count":
+            self._on_token_count(p, ts)
+        elif kind in ("task_started", "turn_started"):
+            self.turn_open = self.turn_seen = True
+            self.turn_api_error = False
+            window = p.get("model_context_window")
+            if isinstance(window, int) and window > 0:
+                self.task_window = window
+        elif kind in ("task_complete", "turn_complete", "turn_aborted"):
+            self.turn_open = False
+            self.turn_seen = True
+            if p.get("error") and not self.turn_api_error:
+                self._api_error(_error_message(p["error"]), ts)
+        elif kind == "error":
+            # Counted once per turn: a failed turn may also end in a task_complete with `error`.
+            if not self.turn_api_error:
+                self._api_error(_error_message(p), ts)
+        elif kind == "user_message":
+            self.prompt_events += 1
+            self._on_prompt(_text(p.get("message")))
+        elif kind == "agent_message":
+            self.reply_events += 1
+            self._on_reply(_text(p.get("message")))
+        elif kind == "item_completed":
+            self._on_item(p.get("item"), ts)
+        elif kind == "exec_command_end":
+            code = p.get("exit_code")
+            if isinstance(code, int) and code != 0:
+                self._tool_error(p.get("call_id"), f"command exited with code {code}", ts)
+        elif kind == "patch_apply_end":
+            if p.get("success") is False:
+                message = _text(p.get("stderr")) or "patch failed to apply"
+                self._tool_error(p.get("call_id"), message[:MESSAGE_CHARS], ts)
+        elif kind == "context_compacted":
+            self.compaction_events += 1
+            self._on_compaction()
+        elif kind == "thread_name_updated":
+            self.thread_name = _text(p.get("thread_name")) or _text(p.get("name"))
+
+    def _on_item(self, item: Any, ts: str | None) -> None:
+        if not isinstance(item, dict):
+            return
+        kind = item.get("type")
+        if kind == "UserMessage":
+            self.prompt_items += 1
+            self._on_prompt(_content_text(item.get("content")))
+        elif kind == "AgentMessage":
+            self.reply_items += 1
+            self._on_reply(_content_text(item.get("content")))
+        elif kind in _TOOL_ITEMS:
+            code = item.get("exit_code")
+            failed = item.get("status") == "failed" or (isinstance(code, int) and code != 0)
+            if failed:
+                what = f"exited with code {code}" if isinstance(code, int) else "failed"
+                self._tool_error(item.get("id"), f"{kind} {what}", ts)
+
+    def _on_prompt(self, text: str | None) -> None:
+        if self.first_prompt is None and text:
+            self.first_prompt = text
+        if text and self._count_tokens is not None and not self.has_usage:
+            self.counted_input += self._count_tokens(text)
+
+    def _on_reply(self, text: str | None) -> None:
+        if text and self._count_tokens is not None and not self.has_usage:
+            self.counted_output += self._count_tokens(text)
+
+    def _tool_error(self, call_id: Any, message: str, ts: str | None) -> None:
+        if isinstance(call_id, str) and call_id:
+            if call_id in self.failed_ids:
+                return
+            self.failed_ids = [*self.failed_ids, call_id][-FAILED_IDS_KEPT:]
+        self.tool_errors += 1
+        self._remember(message, ts)
+
+    def _api_error(self, message: str | None, ts: str | None) -> None:
+        self.api_errors += 1
+        self.turn_api_error = True
+        self._remember(message or "API error", ts)
+
+    def _remember(self, message: str, ts: str | None) -> None:
+        self.last_error = message
+        if ts is not None:
+            self.recent_errors = [*self.recent_errors, ts][-RECENT_ERRORS:]
+
+    def _on_compaction(self) -> None:
+        self.last_pre = self.ctx_tokens
+        self.last_post = None
+        self.post_pending = True
+
+    # ---- tokens ----------------------------------------------------------------------------
+
+    def _on_token_count(self, p: dict[str, Any], ts: str | None) -> None:
+        info = p.get("info")
+        if not isinstance(info, dict):
+            return  # a rate-limit-only event
+        window = info.get("model_context_window")
+        if isinstance(window, int) and window > 0:
+            self.ctx_window = window
+        last = info.get("last_token_usage")
+        if isinstance(last, dict) and isinstance(last.get("total_tokens"), int):
+            self.ctx_tokens = last["total_tokens"]
+            if self.post_pending:
+                self.last_post, self.post_pending = self.ctx_tokens, False
+        total = _raw(info.get("total_token_usage"))
+        if total is None:
+            return
+        if self._replayed(total, ts):
+            return
+        prev = self.prev_total
+        if prev is not None and any(t < q for t, q in zip(total, prev, strict=True)):
+            # The cumulative counter started again (a new process that did not restore it):
+            # keep what the earlier run counted and count this run from zero.
+            self.carried = [c + q - b for c, q, b in zip(self.carried, prev, self.base, strict=True)]
+            self.base = _zero()
+        self.prev_total = total
+        self.has_usage = True
+        effective = [c + t - b for c, t, b in zip(self.carried, total, self.base, strict=True)]
+        delta = [e - c for e, c in zip(effective, self.counted, strict=True)]
+        self.counted = effective
+        if any(delta):
+            model = _text(p.get("model")) or _text(info.get("model")) or self.model or "unknown"
+            held = self.by_model.get(model, _zero())
+            self.by_model[model] = [h + d for h, d in zip(held, delta, strict=True)]
+
+    def _replayed(self, total: Raw, ts: str | None) -> bool:
+        """True for a sub-agent's replay of its parent's token counts (not its own usage).
+
+        ccusage's rule: in a sub-agent rollout whose first two token counts share one second,
+        every leading token count of that second is the parent's history. Their totals are the
+        base the sub-agent's own cumulative totals grow from.
+        """
+        if not self.subagent or self.replay == "done":
+            return False
+        second = ts[:19] if ts else None
+        if self.replay == "start":  # the first count: counted until a second one says otherwise
+            self.replay, self.replay_second = "maybe", second
+            return False
+        if second is not None and second == self.replay_second:
+            if self.replay == "maybe":  # confirmed: what was counted so far was replay too
+                self.carried, self.counted, self.by_model = _zero(), _zero(), {}
+                self.replay = "active"
+            self.base = total
+            self.prev_total = total
+            return True
+        self.replay = "done"
+        return False
+
+    # ---- read-outs for build ---------------------------------------------------------------
+
+    @property
+    def prompts(self) -> int:
+        # Older Codex writes `user_message` events, 0.169 `UserMessage` items; a version that
+        # writes both for one prompt must not count it twice.
+        return max(self.prompt_events, self.prompt_items)
+
+    @property
+    def replies(self) -> int:
+        return max(self.reply_events, self.reply_items)
+
+    @property
+    def compactions(self) -> int:
+        # One compaction may show as a `compacted` item, a `context_compacted` event and (remote
+        # compaction) a `compaction` response item: count the kind seen most often.
+        return max(self.compacted_items, self.compaction_events, self.compaction_responses)
+
+    @property
+    def turn_hint(self) -> str | None:
+        if not self.turn_seen:
+            return None
+        return "working" if self.turn_open else "turn_done"
