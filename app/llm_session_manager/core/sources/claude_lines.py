@@ -142,9 +142,9 @@ def merge_usage(table: dict[str, list[UsageEntry]], message_id: str, entry: Usag
     copies = table.setdefault(message_id, [])
     for index, old in enumerate(copies):
         if old.sidechain or entry.sidechain:
-            if old.sidechain and not entry.sidechain:
-                copies[index] = entry
-            elif old.sidechain == entry.sidechain and entry.total > old.total:
+            main_replaces_replay = old.sidechain and not entry.sidechain
+            larger = old.sidechain == entry.sidechain and entry.total > old.total
+            if main_replaces_replay or larger:
                 copies[index] = entry
             return
         if old.request_id == entry.request_id:
@@ -203,9 +203,11 @@ def tool_errors(content: object) -> list[str]:
         return []
     found: list[str] = []
     for block in content:
-        if isinstance(block, dict) and block.get("type") == "tool_result" and block.get(
-            "is_error"
-        ) is True:
+        if (
+            isinstance(block, dict)
+            and block.get("type") == "tool_result"
+            and block.get("is_error") is True
+        ):
             found.append(blocks_text(block.get("content")).strip() or "tool error")
     return found
 

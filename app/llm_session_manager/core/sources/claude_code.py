@@ -1,0 +1,271 @@
+"""Claude Code: sessions from `<config dir>/projects/<encoded cwd>/<session id>.jsonl`.
+
+A session is its main transcript plus the transcripts of its subagents
+(`<session id>/subagents/agent-*.jsonl`), whose lines carry the parent's session id and count
+toward the parent's tokens. Usage is deduplicated the way ccusage does it, so the totals match
+that independent reporter. The transcripts are only ever read, through `core.tail`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from llm_session_manager.core.models import (
+    Context,
+    Errors,
+    LiveState,
+    ModelUsage,
+    SessionFacts,
+    SessionKey,
+    Usage,
+    UsageSource,
+)
+from llm_session_manager.core.processes import ProcessTable
+from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile
+from llm_session_manager.core.sources.claude_lines import (
+    SYNTHETIC_MODEL,
+    UsageEntry,
+    merge_usage,
+    to_datetime,
+)
+from llm_session_manager.core.sources.claude_records import (
+    RECENT_ERRORS,
+    ClaudeFileAccumulator,
+)
+
+AGENT = "claude-code"
+ROLE_MAIN = "main"
+ROLE_SUBAGENT = "subagent"
+
+
+def default_config_dirs(env: Mapping[str, str], home: Path) -> list[Path]:
+    """Where Claude Code keeps its data, as ccusage finds it.
+
+    `CLAUDE_CONFIG_DIR` (a comma-separated list; each entry the config dir or its `projects/`)
+    replaces the defaults; otherwise both `~/.claude` and the XDG `claude` dir are read, since
+    Claude Code has used both.
+    """
+    configured = env.get("CLAUDE_CONFIG_DIR", "").strip()
+    if configured:
+        dirs: list[Path] = []
+        for entry in configured.split(","):
+            text = entry.strip()
+            if not text:
+                continue
+            if text == "~" or text.startswith(("~/", "~\\")):
+                path = home / text[2:] if len(text) > 1 else home
+            else:
+                path = Path(text)
+            if path.name == "projects":
+                path = path.parent
+            if path not in dirs:
+                dirs.append(path)
+        return dirs
+    xdg = env.get("XDG_CONFIG_HOME", "").strip()
+    # The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
+    config_home = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".config"
+    return [home / ".claude", config_home / "claude"]
+
+
+class ClaudeCodeSource:
+    agent = AGENT
+
+    def __init__(
+        self, config_dirs: Sequence[Path], count_tokens: Callable[[str], int] | None = None
+    ) -> None:
+        self._config_dirs = list(config_dirs)
+        self._count_tokens = count_tokens
+
+    def roots(self) -> list[Path]:
+        return [d / "projects" for d in self._config_dirs]
+
+    def discover(self) -> list[TrackedFile]:
+        found: list[TrackedFile] = []
+        for root in self.roots():
+            for project in _subdirs(root):
+                for entry in _entries(project):
+                    if entry.name.endswith(".jsonl") and _is_file(entry):
+                        found.append(TrackedFile(entry.path, entry.name[:-6], ROLE_MAIN))
+                    elif _is_dir(entry):
+                        found.extend(_subagent_files(entry))
+        return found
+
+    def new_accumulator(self, tracked: TrackedFile) -> ClaudeFileAccumulator:
+        return ClaudeFileAccumulator(tracked.path, self._count_tokens)
+
+    def restore(self, tracked: TrackedFile, state: dict[str, Any]) -> ClaudeFileAccumulator:
+        return ClaudeFileAccumulator.from_state(tracked.path, state, self._count_tokens)
+
+    def build(
+        self, key: SessionKey, files: Sequence[tuple[TrackedFile, FileAccumulator]]
+    ) -> SessionFacts:
+        mains: list[ClaudeFileAccumulator] = []
+        subagents: list[ClaudeFileAccumulator] = []
+        for tracked, acc in sorted(files, key=lambda pair: pair[0].path):
+            if not isinstance(acc, ClaudeFileAccumulator):
+                raise TypeError(f"not a Claude Code accumulator: {tracked.path}")
+            (mains if tracked.role == ROLE_MAIN else subagents).append(acc)
+        # The main transcript first, so that on equal copies of a message the main one stays.
+        everything = mains + subagents
+        usage, by_model = _usage(everything)
+        # The conversation the user sees is the main transcript's: its newest copy (a session
+        # found under two config dirs) gives context, compactions and turn state.
+        main = max(mains, key=lambda a: a.last_ts or 0.0) if mains else None
+        return SessionFacts(
+            key=key,
+            title=_title(mains, everything),
+            first_prompt=_first(a.first_prompt for a in everything),
+            cwd=_first(a.cwd for a in everything),
+            git_branch=_first(a.git_branch for a in _newest_first(everything)),
+            model=_first(a.model for a in _newest_first(mains))
+            or _first(a.model for a in _newest_first(subagents)),
+            started_at=to_datetime(
+                min((a.first_ts for a in everything if a.first_ts), default=None)
+            ),
+            last_activity_at=to_datetime(
+                max((a.last_ts for a in everything if a.last_ts), default=None)
+            ),
+            usage=usage,
+            by_model=by_model,
+            context=_context(main),
+            errors=_errors(everything),
+            prompts=sum(a.prompts for a in mains),
+            replies=len(set().union(*(a.reply_ids for a in mains))) if mains else 0,
+            paths=tuple(a.path for a in everything),
+            turn_hint=main.turn_hint if main is not None else None,
+        )
+
+    def live(
+        self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
+    ) -> dict[str, LiveState]:
+        # Imported here: the live mapping is its own module and not needed to read records.
+        from llm_session_manager.core.live import claude_live
+
+        # The facts let Claude versions that write no pid files be matched by cwd instead.
+        return claude_live(self._config_dirs, processes, sessions)
+
+
+# -- directory listing --------------------------------------------------------------------
+
+
+def _entries(path: Path | str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as it:
+            return list(it)
+    except OSError:  # missing, not a directory, or unreadable: nothing to track there
+        return []
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _subdirs(path: Path) -> list[str]:
+    return [e.path for e in _entries(path) if _is_dir(e)]
+
+
+def _subagent_files(session_dir: os.DirEntry[str]) -> list[TrackedFile]:
+    # A session folder also holds tool-results/ and workflows/; only subagent transcripts count.
+    return [
+        TrackedFile(e.path, session_dir.name, ROLE_SUBAGENT)
+        for e in _entries(os.path.join(session_dir.path, "subagents"))
+        if e.name.startswith("agent-") and e.name.endswith(".jsonl") and _is_file(e)
+    ]
+
+
+# -- merging a session's files ------------------------------------------------------------
+
+
+def _usage(accs: Sequence[ClaudeFileAccumulator]) -> tuple[Usage, tuple[ModelUsage, ...]]:
+    table: dict[str, list[UsageEntry]] = {}
+    for acc in accs:
+        for message_id, copies in acc.usage.items():
+            for entry in copies:
+                merge_usage(table, message_id, entry)
+    counted: dict[str, list[Any]] = {}
+    for acc in accs:
+        counted.update(acc.counted)
+    source: UsageSource = "counted" if counted else "exact"
+
+    per_model: dict[str, Usage] = {}
+    total = Usage(source=source)
+    for copies in table.values():
+        for e in copies:
+            usage = Usage(e.input, e.output, e.cache_creation, e.cache_read)
+            total += usage
+            if e.model and e.model != SYNTHETIC_MODEL:
+                per_model[e.model] = per_model.get(e.model, Usage()) + usage
+    for tokens, model, _ts in counted.values():
+        usage = Usage(output=tokens, source="counted")
+        total += usage
+        if model:
+            per_model[model] = per_model.get(model, Usage()) + usage
+    by_model = tuple(ModelUsage(m, u) for m, u in sorted(per_model.items()))
+    return total, by_model
+
+
+def _context(main: ClaudeFileAccumulator | None) -> Context:
+    if main is None:
+        return Context()
+    return Context(
+        tokens=main.context_tokens(),
+        window=None,  # the accounting layer resolves it from the config's model table
+        window_source="unknown",
+        compactions=main.compactions,
+        last_pre_tokens=main.compact_pre,
+        last_post_tokens=main.compact_post,
+    )
+
+
+def _errors(accs: Sequence[ClaudeFileAccumulator]) -> Errors:
+    recent = sorted(ts for a in accs for ts in a.recent_errors)[-RECENT_ERRORS:]
+    last: list[Any] | None = None
+    for acc in accs:
+        if acc.last_error is not None and (
+            last is None or (acc.last_error[0] or 0.0) >= (last[0] or 0.0)
+        ):
+            last = acc.last_error
+    return Errors(
+        tool=sum(a.tool_errors for a in accs),
+        api=sum(a.api_errors for a in accs),
+        recent=tuple(d for d in (to_datetime(ts) for ts in recent) if d is not None),
+        last_message=last[1] if last is not None else None,
+    )
+
+
+def _title(
+    mains: Sequence[ClaudeFileAccumulator], everything: Sequence[ClaudeFileAccumulator]
+) -> str | None:
+    # A name the user gave (/rename) beats the CLI's generated one; the older `summary` line and
+    # the first prompt are fallbacks.
+    newest = _newest_first(mains)
+    return (
+        _first(a.custom_title for a in newest)
+        or _first(a.ai_title for a in newest)
+        or _first(a.summary for a in newest)
+        or _first(a.first_prompt for a in everything)
+    )
+
+
+def _newest_first(accs: Sequence[ClaudeFileAccumulator]) -> list[ClaudeFileAccumulator]:
+    return sorted(accs, key=lambda a: a.last_ts or 0.0, reverse=True)
+
+
+def _first(values: Any) -> str | None:
+    for value in values:
+        if value:
+            return str(value)
+    return None
