@@ -18,14 +18,15 @@ from typing import Any
 
 import orjson
 
+from llm_session_manager.core.sources.codex_tokens import TokenLedger, raw_usage
+
 STATE_VERSION = 1
+UNKNOWN_MODEL = "unknown"  # usage seen before any turn_context named a model
 RECENT_ERRORS = 20
 MESSAGE_CHARS = 300
 # A failed call may be reported twice (an `exec_command_end` event and an `item_completed`
 # item with the same call id); remembering this many ids is plenty to count it once.
 FAILED_IDS_KEPT = 64
-# ccusage looks for `thread_spawn` in a rollout's first 16 KB to tell a sub-agent rollout.
-SUBAGENT_PROBE_BYTES = 16 * 1024
 
 # The envelope as Codex writes it (compact serde JSON, keys in this order). Anchored, so `type`
 # is the top-level key; the payload's own `type` follows when the payload starts with it.
@@ -48,30 +49,16 @@ _KEPT_EVENTS = frozenset(
 # item_completed items whose failure is a tool error (0.169 writes commands this way).
 _TOOL_ITEMS = frozenset({"CommandExecution", "FileChange", "McpToolCall", "DynamicToolCall"})
 
-Raw = list[int]  # [input (incl. cached), cached, output (incl. reasoning), reasoning]
-
 
 def _skippable(kind: bytes, ptype: bytes | None) -> bool:
     """Whether a line of this envelope kind and payload type can be left unparsed."""
     if kind in _SKIPPED_KINDS:
         return True
-    if ptype is None:  # payload does not start with its type: parse to be sure
+    if ptype is None:  # the payload does not start with its type: parse to be sure
         return False
     if kind == b"response_item":
         return ptype not in _KEPT_RESPONSE_ITEMS
     return kind == b"event_msg" and ptype not in _KEPT_EVENTS
-
-
-def _zero() -> Raw:
-    return [0, 0, 0, 0]
-
-
-def _raw(usage: Any) -> Raw | None:
-    if not isinstance(usage, dict):
-        return None
-    values = [usage.get(k) for k in ("input_tokens", "cached_input_tokens",
-                                     "output_tokens", "reasoning_output_tokens")]
-    return [v if isinstance(v, int) else 0 for v in values]
 
 
 def _text(value: Any) -> str | None:
@@ -101,6 +88,19 @@ def _error_message(error: Any) -> str | None:
     return message[:MESSAGE_CHARS]
 
 
+def _item_failure(kind: str, item: dict[str, Any], code: Any) -> str:
+    """`command failed (exit 2): ls /nonexistent-dir`, or the item kind when there is no command."""
+    what = f"{kind} failed" if kind != "CommandExecution" else "command failed"
+    if isinstance(code, int):
+        what += f" (exit {code})"
+    command = item.get("command")
+    # 0.169 records the argv it ran, e.g. ["/bin/bash", "-lc", "ls /nonexistent-dir"].
+    shown = command[-1] if isinstance(command, list) and command else command
+    if isinstance(shown, str) and shown:
+        what += f": {shown}"
+    return what[:MESSAGE_CHARS]
+
+
 class RolloutAccumulator:
     """Facts of one rollout file. `feed` takes one complete line; `dump` gives its state."""
 
@@ -119,20 +119,10 @@ class RolloutAccumulator:
         # line timestamps (file order is time order)
         self.first_ts: str | None = None
         self.last_ts: str | None = None
-        # tokens: effective = carried + (latest total - base); see _on_token_count
-        self.has_usage = False
-        self.prev_total: Raw | None = None
-        self.base: Raw = _zero()
-        self.carried: Raw = _zero()
-        self.counted: Raw = _zero()
-        self.by_model: dict[str, Raw] = {}
+        # tokens
+        self.tokens = TokenLedger()
         self.counted_input = 0  # tiktoken fallback, only while no exact usage was seen
         self.counted_output = 0
-        # sub-agent replay (formats.md 2.3)
-        self.subagent = False
-        self.seen_bytes = 0
-        self.replay = "start"  # start | maybe | active | done
-        self.replay_second: str | None = None
         # context
         self.ctx_tokens: int | None = None
         self.ctx_window: int | None = None
@@ -163,10 +153,12 @@ class RolloutAccumulator:
     # ---- state -----------------------------------------------------------------------------
 
     def dump(self) -> dict[str, Any]:
-        state = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        state = {k: v for k, v in vars(self).items() if not k.startswith("_") and k != "tokens"}
+        state["tokens"] = self.tokens.dump()
         state["version"] = STATE_VERSION
-        # Copies, so the dump does not change when feeding goes on.
-        return orjson.loads(orjson.dumps(state))  # type: ignore[no-any-return]
+        # A deep copy, so the dump does not change while feeding goes on.
+        copy: dict[str, Any] = orjson.loads(orjson.dumps(state))
+        return copy
 
     @classmethod
     def restore(
@@ -179,6 +171,9 @@ class RolloutAccumulator:
         for key, value in state.items():
             if key == "version":
                 continue
+            if key == "tokens":
+                acc.tokens = TokenLedger.restore(value)
+                continue
             if key not in known or key.startswith("_"):
                 raise KeyError(f"unknown codex state field {key!r}")
             setattr(acc, key, value)
@@ -187,16 +182,15 @@ class RolloutAccumulator:
     # ---- feeding ---------------------------------------------------------------------------
 
     def feed(self, line: bytes) -> None:
-        if self.seen_bytes < SUBAGENT_PROBE_BYTES:
-            if b"thread_spawn" in line[: SUBAGENT_PROBE_BYTES - self.seen_bytes]:
-                self.subagent = True
-            self.seen_bytes += len(line) + 1
         head = _ENVELOPE.match(line, 0, 400)
         # A line cut short still goes to the parser, so that it is reported as bad.
-        if head is not None and line.rstrip().endswith(b"}"):
-            if _skippable(head.group("kind"), head.group("ptype")):
-                self._stamp(head.group("ts").decode())
-                return
+        if (
+            head is not None
+            and line.rstrip().endswith(b"}")
+            and _skippable(head.group("kind"), head.group("ptype"))
+        ):
+            self._stamp(head.group("ts").decode())
+            return
         record = orjson.loads(line)
         if not isinstance(record, dict):
             raise ValueError("line is not a JSON object")
@@ -237,6 +231,10 @@ class RolloutAccumulator:
             self.source_kind = source
         elif isinstance(source, dict) and source:
             self.source_kind = next(iter(source))  # e.g. {"subagent": {"thread_spawn": ...}}
+            # ccusage tells a sub-agent by `thread_spawn` in a rollout's first 16 KB, which in
+            # practice is this line (base_instructions alone is ~20 KB); asking the field itself
+            # spares a parent that mentions thread_spawn early.
+            self.tokens.subagent = b"thread_spawn" in orjson.dumps(source)
         git = payload.get("git")
         if isinstance(git, dict):
             self.git_branch = _text(git.get("branch")) or self.git_branch
@@ -296,17 +294,16 @@ class RolloutAccumulator:
             code = item.get("exit_code")
             failed = item.get("status") == "failed" or (isinstance(code, int) and code != 0)
             if failed:
-                what = f"exited with code {code}" if isinstance(code, int) else "failed"
-                self._tool_error(item.get("id"), f"{kind} {what}", ts)
+                self._tool_error(item.get("id"), _item_failure(kind, item, code), ts)
 
     def _on_prompt(self, text: str | None) -> None:
         if self.first_prompt is None and text:
             self.first_prompt = text
-        if text and self._count_tokens is not None and not self.has_usage:
+        if text and self._count_tokens is not None and not self.tokens.seen:
             self.counted_input += self._count_tokens(text)
 
     def _on_reply(self, text: str | None) -> None:
-        if text and self._count_tokens is not None and not self.has_usage:
+        if text and self._count_tokens is not None and not self.tokens.seen:
             self.counted_output += self._count_tokens(text)
 
     def _tool_error(self, call_id: Any, message: str, ts: str | None) -> None:
@@ -346,49 +343,10 @@ class RolloutAccumulator:
             self.ctx_tokens = last["total_tokens"]
             if self.post_pending:
                 self.last_post, self.post_pending = self.ctx_tokens, False
-        total = _raw(info.get("total_token_usage"))
-        if total is None:
-            return
-        if self._replayed(total, ts):
-            return
-        prev = self.prev_total
-        if prev is not None and any(t < q for t, q in zip(total, prev, strict=True)):
-            # The cumulative counter started again (a new process that did not restore it):
-            # keep what the earlier run counted and count this run from zero.
-            self.carried = [c + q - b for c, q, b in zip(self.carried, prev, self.base, strict=True)]
-            self.base = _zero()
-        self.prev_total = total
-        self.has_usage = True
-        effective = [c + t - b for c, t, b in zip(self.carried, total, self.base, strict=True)]
-        delta = [e - c for e, c in zip(effective, self.counted, strict=True)]
-        self.counted = effective
-        if any(delta):
-            model = _text(p.get("model")) or _text(info.get("model")) or self.model or "unknown"
-            held = self.by_model.get(model, _zero())
-            self.by_model[model] = [h + d for h, d in zip(held, delta, strict=True)]
-
-    def _replayed(self, total: Raw, ts: str | None) -> bool:
-        """True for a sub-agent's replay of its parent's token counts (not its own usage).
-
-        ccusage's rule: in a sub-agent rollout whose first two token counts share one second,
-        every leading token count of that second is the parent's history. Their totals are the
-        base the sub-agent's own cumulative totals grow from.
-        """
-        if not self.subagent or self.replay == "done":
-            return False
-        second = ts[:19] if ts else None
-        if self.replay == "start":  # the first count: counted until a second one says otherwise
-            self.replay, self.replay_second = "maybe", second
-            return False
-        if second is not None and second == self.replay_second:
-            if self.replay == "maybe":  # confirmed: what was counted so far was replay too
-                self.carried, self.counted, self.by_model = _zero(), _zero(), {}
-                self.replay = "active"
-            self.base = total
-            self.prev_total = total
-            return True
-        self.replay = "done"
-        return False
+        total = raw_usage(info.get("total_token_usage"))
+        if total is not None:
+            model = _text(p.get("model")) or _text(info.get("model")) or self.model
+            self.tokens.add(total, ts, model or UNKNOWN_MODEL)
 
     # ---- read-outs for build ---------------------------------------------------------------
 

@@ -1,0 +1,185 @@
+"""OpenAI Codex CLI: rollouts under `$CODEX_HOME/{sessions,archived_sessions}`.
+
+One thread is one file, `rollout-<YYYY-MM-DDThh-mm-ss>-<thread uuid>.jsonl`; `codex resume`
+appends to the same file. `sessions/` is nested by start date (`YYYY/MM/DD`), `archived_sessions/`
+is flat and receives a rollout after `codex archive`. Lines are read in `codex_rollout.py`, token
+arithmetic is in `codex_tokens.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from llm_session_manager.core.models import (
+    Context,
+    Errors,
+    LiveState,
+    ModelUsage,
+    SessionFacts,
+    SessionKey,
+    Usage,
+)
+from llm_session_manager.core.processes import ProcessTable
+from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile
+from llm_session_manager.core.sources.codex_rollout import UNKNOWN_MODEL, RolloutAccumulator
+from llm_session_manager.core.sources.codex_tokens import Raw
+
+TITLE_CHARS = 120
+# sessions/YYYY/MM/DD/: deeper folders are not Codex's, and a bound keeps a stray symlink loop
+# from costing a walk.
+MAX_SESSION_DEPTH = 4
+_ROLLOUT = re.compile(
+    r"^rollout-.+-(?P<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+    r"-[0-9a-fA-F]{12})\.jsonl$"
+)
+
+
+def default_codex_homes(env: Mapping[str, str], home: Path) -> list[Path]:
+    """$CODEX_HOME (a comma-separated list is accepted, as ccusage does) else ~/.codex."""
+    value = env.get("CODEX_HOME", "").strip()
+    homes = [Path(part.strip()).expanduser() for part in value.split(",") if part.strip()]
+    return homes or [home / ".codex"]
+
+
+def to_usage(raw: Raw) -> Usage:
+    """Codex counts cached input inside input; Usage keeps them apart (ccusage's convention)."""
+    inp, cached, out, reasoning = raw
+    cached = min(cached, inp)
+    return Usage(input=inp - cached, output=out, cache_read=cached, reasoning=reasoning)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _short_title(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _rollouts(folder: str, depth: int) -> Iterator[tuple[str, str, str]]:
+    """(file name, thread id, path) of the rollouts under `folder`, `depth` folders deep."""
+    try:
+        with os.scandir(folder) as entries:
+            listed = list(entries)
+    except OSError:  # missing or unreadable: nothing to track, at the cost of one failed call
+        return
+    for entry in listed:
+        try:
+            if depth > 0 and entry.is_dir(follow_symlinks=False):
+                yield from _rollouts(entry.path, depth - 1)
+            elif (match := _ROLLOUT.match(entry.name)) and entry.is_file():
+                yield entry.name, match.group("uuid").lower(), entry.path
+        except OSError:
+            continue
+
+
+class CodexSource:
+    agent = "codex"
+
+    def __init__(
+        self, homes: Sequence[Path], count_tokens: Callable[[str], int] | None = None
+    ) -> None:
+        self._homes = list(homes)
+        self._count_tokens = count_tokens
+
+    def roots(self) -> Sequence[Path]:
+        return [root for home in self._homes
+                for root in (home / "sessions", home / "archived_sessions")]
+
+    def discover(self) -> list[TrackedFile]:
+        found: list[TrackedFile] = []
+        for home in self._homes:
+            active = sorted(_rollouts(str(home / "sessions"), MAX_SESSION_DEPTH))
+            names = {name for name, _, _ in active}
+            found += [TrackedFile(path, thread, "main") for _, thread, path in active]
+            # An archived copy whose name is still in sessions/ is the same thread: skip it.
+            for name, thread, path in sorted(_rollouts(str(home / "archived_sessions"), 0)):
+                if name not in names:
+                    found.append(TrackedFile(path, thread, "archived"))
+        return found
+
+    def new_accumulator(self, tracked: TrackedFile) -> FileAccumulator:
+        return RolloutAccumulator(self._count_tokens)
+
+    def restore(self, tracked: TrackedFile, state: dict[str, Any]) -> FileAccumulator:
+        return RolloutAccumulator.restore(state, self._count_tokens)
+
+    def build(
+        self, key: SessionKey, files: Sequence[tuple[TrackedFile, FileAccumulator]]
+    ) -> SessionFacts:
+        rollouts = [(t, a) for t, a in files if isinstance(a, RolloutAccumulator)]
+        if not rollouts:
+            raise ValueError(f"no Codex rollout for {key}")
+        # Files of one thread are copies of one history (e.g. a rollout under two homes), so
+        # the facts come from the newest copy, never from a sum of them.
+        _, acc = max(rollouts, key=lambda item: (parse_time(item[1].last_ts) or _EPOCH,
+                                                  item[0].role == "main"))
+        usage, by_model = _usage_of(acc)
+        window = acc.ctx_window or acc.task_window
+        context = Context(
+            tokens=acc.ctx_tokens,
+            window=window,
+            window_source="record" if window else "unknown",
+            compactions=acc.compactions,
+            last_pre_tokens=acc.last_pre,
+            last_post_tokens=acc.last_post,
+        )
+        recent = tuple(t for t in (parse_time(s) for s in acc.recent_errors) if t is not None)
+        errors = Errors(acc.tool_errors, acc.api_errors, recent, acc.last_error)
+        title = acc.thread_name or (_short_title(acc.first_prompt) if acc.first_prompt else None)
+        return SessionFacts(
+            key=key,
+            title=title,
+            first_prompt=acc.first_prompt,
+            cwd=acc.cwd or acc.meta_cwd,
+            git_branch=acc.git_branch,
+            model=acc.model or _latest_known(by_model),
+            started_at=parse_time(acc.started_at) or parse_time(acc.first_ts),
+            last_activity_at=parse_time(acc.last_ts),
+            usage=usage,
+            by_model=by_model,
+            context=context,
+            errors=errors,
+            prompts=acc.prompts,
+            replies=acc.replies,
+            paths=tuple(t.path for t, _ in rollouts),
+            turn_hint=acc.turn_hint,
+        )
+
+    def live(
+        self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
+    ) -> dict[str, LiveState]:
+        from llm_session_manager.core.live import codex_live
+
+        return codex_live(self._homes, processes, sessions)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _usage_of(acc: RolloutAccumulator) -> tuple[Usage, tuple[ModelUsage, ...]]:
+    if acc.tokens.seen:
+        by_model = tuple(ModelUsage(m, to_usage(raw)) for m, raw in acc.tokens.by_model.items())
+        return to_usage(acc.tokens.counted), by_model
+    if acc.counted_input or acc.counted_output:
+        # No token_count in the file (older Codex or a file cut short): tiktoken over the text.
+        counted = Usage(input=acc.counted_input, output=acc.counted_output, source="counted")
+        return counted, ((ModelUsage(acc.model, counted),) if acc.model else ())
+    return Usage(), ()
+
+
+def _latest_known(by_model: tuple[ModelUsage, ...]) -> str | None:
+    names = [m.model for m in by_model if m.model != UNKNOWN_MODEL]
+    return names[-1] if names else None
