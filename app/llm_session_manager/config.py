@@ -93,7 +93,7 @@ class HealthConfig:
     fill_ok: float = 0.5
     fill_bad: float = 0.95
     compaction_penalty: float = 10.0
-    # the score a factor gets when the records cannot tell (e.g. no context size): neither good nor bad
+    # the score of a factor the records cannot tell (e.g. no context size): neither good nor bad
     unknown_score: float = 50.0
     # duration: session age
     duration_ok_hours: float = 2.0
@@ -127,7 +127,7 @@ def _default_prices() -> tuple[tuple[str, Price], ...]:
 @dataclass(frozen=True)
 class Config:
     poll_interval_s: float = 5.0
-    # A plain dict typed read-only: MappingProxyType would break copy.deepcopy and dataclasses.asdict.
+    # A plain dict typed read-only: MappingProxyType would break copy.deepcopy and asdict().
     agents: Mapping[str, AgentConfig] = field(default_factory=_default_agents)
     model_windows: tuple[tuple[str, int], ...] = DEFAULT_MODEL_WINDOWS
     default_window: int = DEFAULT_WINDOW
@@ -171,7 +171,9 @@ def load_config(path: Path) -> tuple[Config, list[Problem]]:
         return Config(), []
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return Config(), [Problem(str(path), f"cannot read the config file ({reason}); using defaults")]
+        return Config(), [
+            Problem(str(path), f"cannot read the config file ({reason}); using defaults")
+        ]
     return load_config_text(text, str(path))
 
 
