@@ -40,7 +40,8 @@ def test_ui_does_not_touch_the_database() -> None:
         (str(path.relative_to(PACKAGE)), name)
         for path in _modules("ui")
         for name in _imports(path)
-        if name.split(".")[0] in ("peewee", "playhouse") or name.startswith("llm_session_manager.store")
+        if name.split(".")[0] in ("peewee", "playhouse")
+        or name.startswith("llm_session_manager.store")
     ]
     assert offenders == []
 

@@ -20,7 +20,6 @@ from llm_session_manager.core.errors import AppError
 from llm_session_manager.paths import AppPaths
 
 if TYPE_CHECKING:
-    from llm_session_manager.config import Config
     from llm_session_manager.core.models import Problem, Session, Snapshot
     from llm_session_manager.core.poller import Poller
 

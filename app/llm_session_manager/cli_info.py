@@ -20,7 +20,8 @@ def info_text(ctx: Context) -> str:
         f"llm-session-manager {__version__}",
         f"python {platform.python_version()} on {platform.platform()}"
         f"{' (frozen)' if getattr(sys, 'frozen', False) else ''}",
-        f"config:   {paths.config_file} ({'present' if paths.config_file.exists() else 'absent: defaults'})",
+        f"config:   {paths.config_file} "
+        f"({'present' if paths.config_file.exists() else 'absent: defaults'})",
         f"database: {paths.db_path}",
         f"tokenizer: {tokenizer_status()}",
         "",

@@ -40,11 +40,12 @@ class AppPaths:
 
 
 def resource_path(*parts: str) -> Path:
-    """A file shipped in resources/: in a PyInstaller bundle, an installed wheel or the source tree."""
+    """A shipped file: from a PyInstaller bundle, an installed wheel or the source tree."""
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle is not None:
         base = Path(bundle) / "resources"
     else:
-        installed = Path(__file__).resolve().parent / "resources"
-        base = installed if installed.is_dir() else Path(__file__).resolve().parents[2] / "resources"
+        here = Path(__file__).resolve()
+        installed = here.parent / "resources"
+        base = installed if installed.is_dir() else here.parents[2] / "resources"
     return base.joinpath(*parts)

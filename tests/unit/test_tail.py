@@ -79,7 +79,7 @@ def test_over_long_line_is_skipped_without_holding_it(tmp_path: Path, chunk: int
     lines, result = _collect(path, Cursor(), max_line_bytes=1000, chunk_bytes=chunk)
     assert lines == [b'{"a":1}', b'{"a":3}']
     assert result.bad_line_count == 1
-    assert "5001 bytes" in result.bad_lines[0].message or "5000 bytes" in result.bad_lines[0].message
+    assert "5000 bytes" in result.bad_lines[0].message
     assert result.cursor.lines == 3
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -226,7 +226,9 @@ class Poller:
                 self._store_problem = Problem(exc.path, str(exc))
         return affected
 
-    def _build(self, source: Source, key: SessionKey, problems: list[Problem]) -> SessionFacts | None:
+    def _build(
+        self, source: Source, key: SessionKey, problems: list[Problem]
+    ) -> SessionFacts | None:
         members: list[tuple[TrackedFile, FileAccumulator]] = []
         for info in self._files.values():
             if info.agent != key.agent or info.tracked.session_id != key.session_id:

@@ -107,24 +107,48 @@ def session_json(session: Session) -> dict[str, Any]:
 
 _AGENT_SHORT = {"claude-code": "claude", "copilot-vscode": "copilot", "copilot-cli": "copilot"}
 
-# (header, width) of the 80-column table; the title takes what is left.
-_COLUMNS = (("ID", 15), ("STATE", 7), ("PROJECT", 12), ("TOKENS", 7), ("CTX", 4),
-            ("COST", 7), ("HEALTH", 6))
+_LEVEL_SHORT = {"healthy": "ok", "warning": "warn", "critical": "crit"}
+
+# (header, width) of the table after the ID column; the title takes what is left.
+_COLUMNS = (("STATE", 7), ("PROJECT", 11), ("TOKENS", 6), ("CTX", 4), ("COST", 7),
+            ("HEALTH", 7))
+
+
+def short_ids(sessions: Sequence[Session], minimum: int = 8) -> dict[str, str]:
+    """The shortest prefix (at least `minimum` characters) that tells each session id apart.
+
+    Codex ids are time-ordered UUIDs that share their first 8 characters within minutes, so a fixed
+    width would print the same ID for different sessions.
+    """
+    ids = sorted({s.key.session_id for s in sessions})
+    out: dict[str, str] = {}
+    for i, sid in enumerate(ids):
+        length = minimum
+        for other in (ids[i - 1] if i else "", ids[i + 1] if i + 1 < len(ids) else ""):
+            common = 0
+            while common < min(len(sid), len(other)) and sid[common] == other[common]:
+                common += 1
+            length = max(length, common + 1)
+        out[sid] = sid[:length]
+    return out
 
 
 def table(sessions: Sequence[Session], width: int = 80) -> str:
     """A table that reads well in an 80-column terminal."""
-    fixed = sum(w for _, w in _COLUMNS) + len(_COLUMNS)
+    prefixes = short_ids(sessions)
+    idents = [
+        f"{_AGENT_SHORT.get(s.key.agent, s.key.agent)}:{prefixes[s.key.session_id]}"
+        for s in sessions
+    ]
+    id_width = max([2, *map(len, idents)])
+    fixed = id_width + 1 + sum(w for _, w in _COLUMNS) + len(_COLUMNS)
     title_width = max(10, width - fixed)
-    header = " ".join(h.ljust(w) for h, w in _COLUMNS) + " " + "TITLE"
+    header = "ID".ljust(id_width) + " " + " ".join(h.ljust(w) for h, w in _COLUMNS) + " TITLE"
     lines = [header]
-    for s in sessions:
-        agent = _AGENT_SHORT.get(s.key.agent, s.key.agent)
-        ident = f"{agent}:{s.key.session_id[:8]}"
-        level = s.health.level[:4] if s.health else "-"
+    for s, ident in zip(sessions, idents, strict=True):
+        level = _LEVEL_SHORT.get(s.health.level, "-") if s.health else "-"
         score = f"{s.health.score:.0f}" if s.health else ""
         cells = (
-            ident,
             s.state,
             s.project or "-",
             short_tokens(s.facts.usage.total),
@@ -132,7 +156,9 @@ def table(sessions: Sequence[Session], width: int = 80) -> str:
             money(s.cost_usd),
             f"{score} {level}".strip(),
         )
-        row = " ".join(_fit(c, w) for c, (_, w) in zip(cells, _COLUMNS, strict=True))
+        row = ident.ljust(id_width) + " " + " ".join(
+            _fit(c, w) for c, (_, w) in zip(cells, _COLUMNS, strict=True)
+        )
         lines.append(row + " " + _fit(s.facts.title or "", title_width).rstrip())
     return "\n".join(lines)
 

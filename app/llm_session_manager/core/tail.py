@@ -124,7 +124,7 @@ def read_appended(
                     line_no += 1
                     bad_count += 1
                     if len(bad) < MAX_REPORTED_BAD_LINES:
-                        size = line_end_offset - line_start
+                        size = line_end_offset - line_start - 1  # without its newline
                         bad.append(BadLine(line_no, f"line of {size} bytes skipped (over limit)"))
                 else:
                     if pending:
