@@ -20,6 +20,7 @@ from llm_session_manager.core.errors import AppError
 from llm_session_manager.paths import AppPaths
 
 if TYPE_CHECKING:
+    from llm_session_manager.core.actions import Actions
     from llm_session_manager.core.models import Problem, Session, Snapshot
     from llm_session_manager.core.poller import Poller
 
@@ -51,6 +52,11 @@ class Context:
             self.paths.data_dir.mkdir(parents=True, exist_ok=True)
             self._poller = build_poller(self.paths, self.config, os.environ, Path.home())
         return self._poller
+
+    def actions(self) -> Actions:
+        from llm_session_manager.core.actions import Actions
+
+        return Actions(self.poller())
 
     def poll(self) -> Snapshot:
         return self.poller().poll_once()
@@ -118,25 +124,15 @@ def cmd_health(ctx: Context) -> int:
 
 
 def cmd_tag(ctx: Context) -> int:
-    snapshot = ctx.poll()
-    session = ctx.find(snapshot, ctx.args.id)
-    store = _store_or_fail(ctx)
-    tags = [t.strip() for t in ctx.args.tags if t.strip()]
-    if not tags:
-        raise AppError("give at least one non-empty tag")
-    store.add_tags(session.key, tags)
-    now = store.tags_by_session().get(session.key, ())
+    session = ctx.find(ctx.poll(), ctx.args.id)
+    now = ctx.actions().tag(session.key, ctx.args.tags)
     print(f"{session.key}: tags {', '.join(now) or '(none)'}")
     return 0
 
 
 def cmd_untag(ctx: Context) -> int:
-    snapshot = ctx.poll()
-    session = ctx.find(snapshot, ctx.args.id)
-    store = _store_or_fail(ctx)
-    removed = store.remove_tags(session.key, ctx.args.tags)
-    missing = sorted(set(ctx.args.tags) - set(removed))
-    now = store.tags_by_session().get(session.key, ())
+    session = ctx.find(ctx.poll(), ctx.args.id)
+    now, missing = ctx.actions().untag(session.key, ctx.args.tags)
     print(f"{session.key}: tags {', '.join(now) or '(none)'}")
     if missing:
         print(f"warning: not tagged with {', '.join(missing)}", file=sys.stderr)
@@ -144,11 +140,8 @@ def cmd_untag(ctx: Context) -> int:
 
 
 def cmd_set_project(ctx: Context) -> int:
-    snapshot = ctx.poll()
-    session = ctx.find(snapshot, ctx.args.id)
-    store = _store_or_fail(ctx)
-    name = ctx.args.name.strip() or None
-    store.set_project(session.key, name)
+    session = ctx.find(ctx.poll(), ctx.args.id)
+    name = ctx.actions().set_project(session.key, ctx.args.name)
     print(f"{session.key}: project {name or '(from its folder)'}")
     return 0
 
@@ -181,13 +174,6 @@ def cmd_info(ctx: Context) -> int:
 
     print(info_text(ctx))
     return 0
-
-
-def _store_or_fail(ctx: Context):  # type: ignore[no-untyped-def]
-    store = ctx.poller().store
-    if store is None:
-        raise AppError(f"the database at {ctx.paths.db_path} cannot be used")
-    return store
 
 
 def _terminal_width() -> int:

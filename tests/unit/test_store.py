@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from llm_session_manager.core.errors import SchemaTooNewError, StoreError
-from llm_session_manager.core.models import Context, SessionFacts, SessionKey, Usage
+from llm_session_manager.core.models import Context, SessionFacts, SessionKey, Usage, UsageSample
 from llm_session_manager.core.tail import Cursor
 from llm_session_manager.store.migrations import LATEST
-from llm_session_manager.store.repo import Store, StoredCursor, StoredSession, UsageSample
+from llm_session_manager.store.repo import Store, StoredCursor, StoredSession
 
 T0 = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)
 A = SessionKey("claude-code", "aaaa-1111")

@@ -63,6 +63,8 @@ def facts_to_dict(facts: SessionFacts) -> dict[str, Any]:
         "replies": facts.replies,
         "paths": list(facts.paths),
         "turn_hint": facts.turn_hint,
+        "files_touched": list(facts.files_touched),
+        "keywords": list(facts.keywords),
     }
 
 
@@ -91,6 +93,10 @@ def facts_from_dict(data: Mapping[str, Any]) -> SessionFacts:
         replies=_int(d, "replies", "", 0),
         paths=tuple(_as_str(p, f"paths[{i}]") for i, p in enumerate(_list(d, "paths"))),
         turn_hint=_opt_str(d, "turn_hint"),
+        files_touched=tuple(
+            _as_str(p, f"files_touched[{i}]") for i, p in enumerate(_list(d, "files_touched"))
+        ),
+        keywords=tuple(_as_str(w, f"keywords[{i}]") for i, w in enumerate(_list(d, "keywords"))),
     )
 
 

@@ -7,7 +7,7 @@ hands out `Session` objects inside a `Snapshot`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -135,6 +135,9 @@ class SessionFacts:
     # The record's own hint of where the turn stands ("tool_running", "turn_done", "working"),
     # used when no better live signal exists.
     turn_hint: str | None = None
+    # Bounded evidence for "merge similar" advice: files the tools touched, words of the prompts.
+    files_touched: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,53 @@ class Session:
 
 
 @dataclass(frozen=True)
+class UsageSample:
+    """One point of a session's token and context curve (charts, burn rate)."""
+
+    key: SessionKey
+    at: datetime
+    total_tokens: int
+    context_tokens: int | None = None
+    window: int | None = None
+
+
+RecommendationKind = Literal["restart", "close-idle", "merge", "token-warning", "spend-warning"]
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """Advice a user can act on, with the numbers behind it.
+
+    `id` is stable for the same condition (kind + sessions + threshold), so cooldowns and
+    dismissals can refer to it across polls.
+    """
+
+    id: str
+    kind: RecommendationKind
+    keys: tuple[SessionKey, ...]
+    title: str
+    reason: str
+    severity: Literal["info", "warning", "critical"] = "info"
+    command: str | None = None  # e.g. the command that starts a fresh session in the same cwd
+    brief: str | None = None  # the continuation brief, ready to paste
+
+
+@dataclass(frozen=True)
+class UsageWindow:
+    """Tokens and cost of one agent over a rolling window, always an estimate from local records."""
+
+    agent: str
+    window: Literal["5h", "week"]
+    start: datetime
+    end: datetime
+    tokens: int
+    cost_usd: float | None
+    burn_tokens_per_hour: float
+    limit_tokens: int | None = None
+    projected_run_out: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Problem:
     """Something that could not be read, said with where it is, so a user can act on it."""
 
@@ -198,7 +248,8 @@ class Snapshot:
     sessions: tuple[Session, ...] = ()
     problems: tuple[Problem, ...] = ()
     level: HealthLevel | None = None  # worst level among live sessions; None: no live session
+    recommendations: tuple[Recommendation, ...] = ()
+    usage_windows: tuple[UsageWindow, ...] = ()
     bytes_read: int = 0
     files_read: int = 0
     files_seen: int = 0
-    extra: dict[str, str] = field(default_factory=dict)

@@ -26,6 +26,7 @@ from llm_session_manager.core.models import (
     SessionFacts,
     SessionKey,
     Snapshot,
+    UsageSample,
 )
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.sources.base import FileAccumulator, Source, TrackedFile
@@ -310,7 +311,7 @@ class Poller:
     ) -> None:
         if self._store is None:
             return
-        from llm_session_manager.store.repo import StoredCursor, UsageSample
+        from llm_session_manager.store.repo import StoredCursor
 
         changed = [self._facts[k] for k in dirty if k in self._facts]
         cursors: list[tuple[StoredCursor, dict[str, Any] | None]] = []
@@ -372,6 +373,9 @@ class Poller:
             return
         self._user.tags = self._store.tags_by_session()
         self._user.projects = self._store.projects_by_session()
+        flags = self._store.session_flags()
+        self._user.hidden = {k for k, (hidden, _) in flags.items() if hidden}
+        self._user.imported = {k for k, (_, imported) in flags.items() if imported}
 
 
 def _recency(session: Session) -> datetime:

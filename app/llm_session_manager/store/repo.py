@@ -26,7 +26,7 @@ from peewee import Database, ModelSelect
 
 from llm_session_manager.core.codec import facts_from_dict, facts_to_dict
 from llm_session_manager.core.errors import StoreError
-from llm_session_manager.core.models import Problem, SessionFacts, SessionKey
+from llm_session_manager.core.models import Problem, SessionFacts, SessionKey, UsageSample
 from llm_session_manager.core.tail import Cursor
 from llm_session_manager.store.db import is_store_failure, open_database, store_error
 from llm_session_manager.store.records import (
@@ -64,17 +64,6 @@ class StoredSession:
     facts: SessionFacts
     hidden: bool = False
     imported: bool = False
-
-
-@dataclass(frozen=True)
-class UsageSample:
-    """One point of a session's token and context curve (charts, burn rate)."""
-
-    key: SessionKey
-    at: datetime
-    total_tokens: int
-    context_tokens: int | None = None
-    window: int | None = None
 
 
 class Store:
@@ -222,6 +211,17 @@ class Store:
         r = SessionRecord
         with self._guard("hiding a session"):
             return bool(r.update(hidden=hidden).where(r.key == str(key)).execute())
+
+    def session_flags(self) -> dict[SessionKey, tuple[bool, bool]]:
+        """(hidden, imported) of every stored session that has either flag set."""
+        r = SessionRecord
+        with self._guard("reading session flags"):
+            rows = _rows(
+                r.select(r.agent, r.session_id, r.hidden, r.imported).where(
+                    (r.hidden == True) | (r.imported == True)  # noqa: E712 (peewee expressions)
+                )
+            )
+        return {SessionKey(a, s): (bool(h), bool(i)) for a, s, h, i in rows}
 
     def delete_session(self, key: SessionKey) -> bool:
         """Forget a session and everything stored about it; False when it was not stored."""

@@ -1,0 +1,63 @@
+"""What a user can do to sessions, without Qt: the CLI calls these directly, the UI's worker calls
+them in the poller thread (the only thread that touches the database after start-up).
+
+Each action writes through the store and refreshes the poller's view of user data, so the next
+snapshot shows the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from llm_session_manager.core.errors import AppError
+from llm_session_manager.core.models import SessionKey, UsageSample
+from llm_session_manager.core.poller import Poller
+
+if TYPE_CHECKING:
+    from llm_session_manager.store.repo import Store
+
+
+class Actions:
+    def __init__(self, poller: Poller) -> None:
+        self._poller = poller
+
+    def _store(self) -> Store:
+        store = self._poller.store
+        if store is None:
+            raise AppError("the database is not available; changes cannot be saved")
+        return store
+
+    def tag(self, key: SessionKey, tags: Sequence[str]) -> tuple[str, ...]:
+        clean = [t.strip() for t in tags if t.strip()]
+        if not clean:
+            raise AppError("give at least one non-empty tag")
+        store = self._store()
+        store.add_tags(key, clean)
+        self._poller.reload_user_data()
+        return tuple(store.tags_by_session().get(key, ()))
+
+    def untag(self, key: SessionKey, tags: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
+        """Returns the tags now on the session and the ones that were not there."""
+        store = self._store()
+        removed = store.remove_tags(key, tags)
+        self._poller.reload_user_data()
+        missing = sorted(set(tags) - set(removed))
+        return tuple(store.tags_by_session().get(key, ())), missing
+
+    def set_project(self, key: SessionKey, name: str | None) -> str | None:
+        clean = (name or "").strip() or None
+        self._store().set_project(key, clean)
+        self._poller.reload_user_data()
+        return clean
+
+    def set_hidden(self, key: SessionKey, hidden: bool) -> None:
+        self._store().set_hidden(key, hidden)
+        self._poller.reload_user_data()
+
+    def all_tags(self) -> list[str]:
+        return list(self._store().all_tags())
+
+    def history(self, key: SessionKey, since: datetime | None = None) -> list[UsageSample]:
+        return list(self._store().samples_for(key, since))
