@@ -29,7 +29,12 @@ from llm_session_manager.core.models import (
     UsageSample,
 )
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.sources.base import FileAccumulator, Source, TrackedFile
+from llm_session_manager.core.sources.base import (
+    FileAccumulator,
+    SnapshotSource,
+    Source,
+    TrackedFile,
+)
 from llm_session_manager.core.tail import Cursor, FileStat, read_appended
 
 if TYPE_CHECKING:
@@ -69,7 +74,7 @@ class PollStats:
 class Poller:
     def __init__(
         self,
-        sources: Sequence[Source],
+        sources: Sequence[Source | SnapshotSource],
         store: Store | None,
         config: Config,
         *,
@@ -89,7 +94,7 @@ class Poller:
         self.last_stats = PollStats(0, 0, 0, 0)
 
     @property
-    def sources(self) -> list[Source]:
+    def sources(self) -> list[Source | SnapshotSource]:
         return list(self._sources)
 
     @property
@@ -114,6 +119,12 @@ class Poller:
         for source in self._sources:
             if cancelled():
                 break
+            if isinstance(source, SnapshotSource):
+                seen, changed = self._read_snapshot_source(source, problems)
+                files_seen += seen
+                files_read += len(changed)
+                dirty |= changed
+                continue
             try:
                 discovered = source.discover()
             except OSError as exc:
@@ -135,6 +146,8 @@ class Poller:
         by_agent = {source.agent: source for source in self._sources}
         for key in sorted(dirty):
             source = by_agent[key.agent]
+            if isinstance(source, SnapshotSource):
+                continue  # its facts were replaced whole by the read
             facts = self._build(source, key, problems)
             if facts is not None:
                 self._facts[key] = facts
@@ -197,6 +210,50 @@ class Poller:
         known.dirty = True
         return result.bytes_read
 
+    def _read_snapshot_source(
+        self, source: SnapshotSource, problems: list[Problem]
+    ) -> tuple[int, set[SessionKey]]:
+        """Stat the watched files; re-read the changed ones whole (read-only, by the source)."""
+        try:
+            watched = source.watched()
+        except OSError as exc:
+            problems.append(Problem(str(exc.filename or source.agent), _os_message(exc)))
+            return 0, set()
+        changed: list[str] = []
+        stats: dict[str, FileStat] = {}
+        for path in watched:
+            try:
+                stat = FileStat.of(path)
+            except OSError as exc:
+                problems.append(Problem(path, _os_message(exc)))
+                continue
+            known = self._files.get(path)
+            if known is None or not known.cursor.unchanged(stat):
+                changed.append(path)
+                stats[path] = stat
+        gone = self._forget_missing(source.agent, set(watched))
+        if not changed:
+            return len(watched), gone
+        try:
+            result = source.read(changed)
+        except OSError as exc:
+            problems.append(Problem(changed[0], _os_message(exc)))
+            return len(watched), gone
+        problems.extend(result.problems)
+        dirty = set(gone)
+        for facts in result.facts:
+            self._facts[facts.key] = facts
+            dirty.add(facts.key)
+        for path in changed:
+            if path in result.retry:
+                continue  # busy now: keep the old stat so the next poll reads it again
+            st = stats[path]
+            cursor = Cursor(st.dev, st.ino, st.size, st.mtime_ns, st.size, 0)
+            self._files[path] = _File(
+                TrackedFile(path, "", "snapshot"), source.agent, cursor, dirty=True
+            )
+        return len(watched), dirty
+
     def _restore(self, source: Source, known: _File) -> FileAccumulator | None:
         """The accumulator saved with the cursor; None (re-read from 0) when it cannot be used."""
         if self._store is None:
@@ -216,6 +273,8 @@ class Poller:
         affected: set[SessionKey] = set()
         for path in gone:
             info = self._files.pop(path)
+            if info.tracked.role == "snapshot":
+                continue  # a snapshot file holds many sessions; they keep their last facts
             key = SessionKey(agent, info.tracked.session_id)
             if any(f.agent == agent and f.tracked.session_id == key.session_id
                    for f in self._files.values()):

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from llm_session_manager.core.models import LiveState, SessionFacts, SessionKey
+from llm_session_manager.core.models import LiveState, Problem, SessionFacts, SessionKey
 from llm_session_manager.core.processes import ProcessTable
 
 
@@ -57,3 +57,46 @@ class Source(Protocol):
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
     ) -> dict[str, LiveState]:
         """Live state of sessions that have a process, keyed by session id; absent = ended."""
+
+
+@dataclass(frozen=True)
+class SnapshotRead:
+    """What a snapshot source found in the files that changed.
+
+    `retry` lists files that could not be read right now (e.g. a database busy with the agent's
+    own write): the poller keeps their old stat so they are read again on the next poll.
+    """
+
+    facts: tuple[SessionFacts, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    retry: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class SnapshotSource(Protocol):
+    """A source whose records are databases or whole documents rather than appended lines
+    (Cursor's state.vscdb, opencode's database, Copilot Chat's session JSON).
+
+    The poller stats `watched()` files every poll and calls `read()` with the ones that changed;
+    the source opens them read-only and returns the facts of every session found in them.
+    """
+
+    agent: str
+
+    def roots(self) -> Sequence[Path]: ...
+
+    def watched(self) -> list[str]:
+        """Files whose change means re-reading. Must be cheap: directory listings, no reads."""
+
+    def read(self, changed: Sequence[str]) -> SnapshotRead: ...
+
+    def live(
+        self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
+    ) -> dict[str, LiveState]: ...
+
+
+def expand_root(root: str, home: Path) -> Path:
+    """A configured root, with `~` meaning the home the app was started for."""
+    if root == "~" or root.startswith(("~/", "~\\")):
+        return home / root[2:]
+    return Path(root)

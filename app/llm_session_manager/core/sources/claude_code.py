@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.models import (
     Context,
     Errors,
@@ -24,7 +25,7 @@ from llm_session_manager.core.models import (
     UsageSource,
 )
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile
+from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile, expand_root
 from llm_session_manager.core.sources.claude_lines import (
     SYNTHETIC_MODEL,
     UsageEntry,
@@ -68,6 +69,21 @@ def default_config_dirs(env: Mapping[str, str], home: Path) -> list[Path]:
     # The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
     config_home = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".config"
     return [home / ".claude", config_home / "claude"]
+
+
+def create(
+    agent_config: AgentConfig,
+    env: Mapping[str, str],
+    home: Path,
+    count_tokens: Callable[[str], int] | None = None,
+) -> ClaudeCodeSource:
+    """The source for the registry: configured config dirs (or their projects/), else defaults."""
+    if agent_config.roots:
+        dirs = [expand_root(r, home) for r in agent_config.roots]
+        dirs = [d.parent if d.name == "projects" else d for d in dirs]
+    else:
+        dirs = default_config_dirs(env, home)
+    return ClaudeCodeSource(dirs, count_tokens=count_tokens)
 
 
 class ClaudeCodeSource:

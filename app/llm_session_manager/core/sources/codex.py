@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.models import (
     Context,
     Errors,
@@ -25,7 +26,7 @@ from llm_session_manager.core.models import (
     Usage,
 )
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile
+from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile, expand_root
 from llm_session_manager.core.sources.codex_rollout import UNKNOWN_MODEL, RolloutAccumulator
 from llm_session_manager.core.sources.codex_tokens import Raw
 
@@ -83,6 +84,20 @@ def _rollouts(folder: str, depth: int) -> Iterator[tuple[str, str, str]]:
                 yield entry.name, match.group("uuid").lower(), entry.path
         except OSError:
             continue
+
+
+def create(
+    agent_config: AgentConfig,
+    env: Mapping[str, str],
+    home: Path,
+    count_tokens: Callable[[str], int] | None = None,
+) -> CodexSource:
+    """The source for the registry: configured Codex homes, else $CODEX_HOME or ~/.codex."""
+    if agent_config.roots:
+        homes = [expand_root(r, home) for r in agent_config.roots]
+    else:
+        homes = default_codex_homes(env, home)
+    return CodexSource(homes, count_tokens=count_tokens)
 
 
 class CodexSource:

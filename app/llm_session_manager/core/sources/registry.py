@@ -1,19 +1,24 @@
 """Which sources exist and where each one looks: the one place that knows every agent.
 
-Roots come from the config when set there, else from the agent's own environment variables and
-per-OS defaults. An agent whose files are absent is still listed (for `info`) but costs only a
-failed directory listing per poll.
+Each agent's module has a `create(agent_config, env, home, count_tokens)` that resolves its roots
+(the config's when set, else the agent's own environment variables and per-OS defaults). An agent
+whose files are absent is still listed (for `info`) but costs only failed directory listings.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from llm_session_manager.config import Config
-from llm_session_manager.core.sources.base import Source
+from llm_session_manager.core.sources.base import SnapshotSource, Source
 
-AGENTS = ("claude-code", "codex")
+# agent name -> module with create(); the order is the order of `info` and of each poll.
+SOURCE_MODULES: dict[str, str] = {
+    "claude-code": "llm_session_manager.core.sources.claude_code",
+    "codex": "llm_session_manager.core.sources.codex",
+}
 
 
 def build_sources(
@@ -21,31 +26,14 @@ def build_sources(
     env: Mapping[str, str],
     home: Path,
     count_tokens: Callable[[str], int] | None = None,
-) -> list[Source]:
+) -> list[Source | SnapshotSource]:
     """The enabled sources, each with its roots resolved."""
-    from llm_session_manager.core.sources.claude_code import (
-        ClaudeCodeSource,
-        default_config_dirs,
-    )
-    from llm_session_manager.core.sources.codex import CodexSource, default_codex_homes
-
-    sources: list[Source] = []
-    claude = config.agent("claude-code")
-    if claude.enabled:
-        dirs = _configured(claude.roots, home) or default_config_dirs(env, home)
-        sources.append(ClaudeCodeSource(dirs, count_tokens=count_tokens))
-    codex = config.agent("codex")
-    if codex.enabled:
-        homes = _configured(codex.roots, home) or default_codex_homes(env, home)
-        sources.append(CodexSource(homes, count_tokens=count_tokens))
+    sources: list[Source | SnapshotSource] = []
+    for agent, module_name in SOURCE_MODULES.items():
+        agent_config = config.agent(agent)
+        if not agent_config.enabled:
+            continue
+        module = importlib.import_module(module_name)
+        sources.append(module.create(agent_config, env, home, count_tokens))
     return sources
 
-
-def _configured(roots: tuple[str, ...], home: Path) -> list[Path]:
-    return [_expand(root, home) for root in roots]
-
-
-def _expand(root: str, home: Path) -> Path:
-    if root == "~" or root.startswith("~/"):
-        return home / root[2:]
-    return Path(root)
