@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING
 from llm_session_manager.core.errors import AppError
 from llm_session_manager.core.models import SessionKey, UsageSample
 from llm_session_manager.core.poller import Poller
+from llm_session_manager.core.requests import (
+    HideRequest,
+    Outcome,
+    ProjectRequest,
+    Request,
+    TagRequest,
+)
 
 if TYPE_CHECKING:
     from llm_session_manager.store.repo import Store
@@ -61,3 +68,25 @@ class Actions:
 
     def history(self, key: SessionKey, since: datetime | None = None) -> list[UsageSample]:
         return list(self._store().samples_for(key, since))
+
+    def perform(self, request: Request) -> Outcome:
+        """Run one request from the UI; an error is an unsuccessful outcome, never an exception."""
+        try:
+            return self._perform(request)
+        except (AppError, OSError, ValueError) as exc:
+            return Outcome(request, False, str(exc))
+
+    def _perform(self, request: Request) -> Outcome:
+        if isinstance(request, TagRequest):
+            if request.remove:
+                now, _missing = self.untag(request.key, request.tags)
+            else:
+                now = self.tag(request.key, request.tags)
+            return Outcome(request, True, f"tags: {', '.join(now) or '(none)'}", now)
+        if isinstance(request, ProjectRequest):
+            name = self.set_project(request.key, request.name)
+            return Outcome(request, True, f"project: {name or '(from its folder)'}", name)
+        if isinstance(request, HideRequest):
+            self.set_hidden(request.key, request.hidden)
+            return Outcome(request, True, "hidden" if request.hidden else "shown")
+        return Outcome(request, False, f"{type(request).__name__} is not supported")
