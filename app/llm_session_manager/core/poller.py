@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from llm_session_manager.config import Config
 from llm_session_manager.core import accounting, health
+from llm_session_manager.core.advice import Advisor
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.models import (
     LiveState,
@@ -90,7 +91,9 @@ class Poller:
         self._facts: dict[SessionKey, SessionFacts] = {}
         self._user = _UserData()
         self._loaded = False
+        self._unsaved: set[SessionKey] = set()  # facts not yet written (e.g. the db was locked)
         self._store_problem: Problem | None = None
+        self._advisor = Advisor(store)
         self.last_stats = PollStats(0, 0, 0, 0)
 
     @property
@@ -100,6 +103,10 @@ class Poller:
     @property
     def store(self) -> Store | None:
         return self._store
+
+    @property
+    def config(self) -> Config:
+        return self._config
 
     def set_config(self, config: Config) -> None:
         """A reload replaces the config; facts stay, judgement is redone on the next poll."""
@@ -158,12 +165,16 @@ class Poller:
         if self._store_problem is not None:
             problems.append(self._store_problem)
         self.last_stats = PollStats(bytes_read, files_read, files_seen, len(dirty))
+        # After _persist, so a first poll's advice sees the samples it just wrote; never raises.
+        advice = self._advisor.advise(sessions, self._config, now, problems)
         live_sessions = [s for s in sessions if s.state in ("active", "waiting", "idle")]
         return Snapshot(
             taken_at=now,
             sessions=tuple(sessions),
             problems=tuple(problems),
             level=health.aggregate_level(live_sessions),
+            recommendations=advice.recommendations,
+            usage_windows=advice.usage_windows,
             bytes_read=bytes_read,
             files_read=files_read,
             files_seen=files_seen,
@@ -372,7 +383,8 @@ class Poller:
             return
         from llm_session_manager.store.repo import StoredCursor
 
-        changed = [self._facts[k] for k in dirty if k in self._facts]
+        self._unsaved |= set(dirty)
+        changed = [self._facts[k] for k in self._unsaved if k in self._facts]
         cursors: list[tuple[StoredCursor, dict[str, Any] | None]] = []
         for info in self._files.values():
             if not info.dirty:
@@ -403,6 +415,7 @@ class Poller:
             self._store_problem = Problem(exc.path, str(exc))
             return
         self._store_problem = None
+        self._unsaved.clear()
         for info in self._files.values():
             info.dirty = False
 
