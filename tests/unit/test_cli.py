@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,9 +20,10 @@ def run(data: Path, *argv: str) -> int:
     return main(["--data-dir", str(data), *argv])
 
 
-def list_json(data: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> list[dict]:  # type: ignore[type-arg]
+def list_json(data: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> list[Any]:
     assert run(data, "list", "--format", "json", *extra) == 0
-    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+    rows: list[Any] = json.loads(capsys.readouterr().out)
+    return rows
 
 
 def test_tokens_equal_the_oracle_for_every_claude_and_codex_session(

@@ -11,7 +11,7 @@ import pytest
 
 from llm_session_manager.config import Config
 from llm_session_manager.core import tail
-from llm_session_manager.core.models import SessionKey, Snapshot
+from llm_session_manager.core.models import Session, Snapshot
 from llm_session_manager.core.poller import Poller
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.sources.registry import build_sources
@@ -29,7 +29,7 @@ def make_poller(home: Path, data: Path, store: Store | None = None) -> Poller:
     return Poller(build_sources(config, {}, home), store, config, scan_processes=ProcessTable)
 
 
-def by_id(snapshot: Snapshot) -> dict[str, object]:
+def by_id(snapshot: Snapshot) -> dict[str, Session]:
     return {s.key.session_id: s for s in snapshot.sessions}
 
 
@@ -73,13 +73,13 @@ def test_appending_changes_only_that_session_and_reads_only_the_new_bytes(
     assert second.bytes_read == len(line)
     assert poller.last_stats.sessions_rebuilt == 1
     after = by_id(second)
-    changed = [sid for sid in before if before[sid].facts != after[sid].facts]  # type: ignore[attr-defined]
+    changed = [sid for sid in before if before[sid].facts != after[sid].facts]
     assert changed == [COMPACTED]
-    usage = after[COMPACTED].facts.usage  # type: ignore[attr-defined]
-    old = before[COMPACTED].facts.usage  # type: ignore[attr-defined]
+    usage = after[COMPACTED].facts.usage
+    old = before[COMPACTED].facts.usage
     assert usage.input == old.input + 100
     assert usage.cache_read == old.cache_read + 50_000
-    assert after[COMPACTED].facts.context.tokens == 50_100  # type: ignore[attr-defined]
+    assert after[COMPACTED].facts.context.tokens == 50_100
 
     third = poller.poll_once()
     assert third.files_read == 0 and third.bytes_read == 0
@@ -96,29 +96,29 @@ def test_a_restart_resumes_from_the_stored_offsets(sample_home: Path, tmp_path: 
     snapshot = restarted.poll_once()
     assert snapshot.bytes_read == len(line)
     assert snapshot.files_read == 1
-    old = by_id(first)[COMPACTED].facts.usage  # type: ignore[attr-defined]
-    new = by_id(snapshot)[COMPACTED].facts.usage  # type: ignore[attr-defined]
+    old = by_id(first)[COMPACTED].facts.usage
+    new = by_id(snapshot)[COMPACTED].facts.usage
     assert new.input == old.input + 5 and new.output == old.output + 7
     # Every other session came from the store unchanged.
-    assert {k: s.facts for k, s in by_id(snapshot).items() if k != COMPACTED} == {  # type: ignore[attr-defined]
-        k: s.facts for k, s in by_id(first).items() if k != COMPACTED  # type: ignore[attr-defined]
+    assert {k: s.facts for k, s in by_id(snapshot).items() if k != COMPACTED} == {
+        k: s.facts for k, s in by_id(first).items() if k != COMPACTED
     }
 
 
 def test_half_written_line_waits_then_counts_once(sample_home: Path, tmp_path: Path) -> None:
     poller = make_poller(sample_home, tmp_path)
-    base = by_id(poller.poll_once())[COMPACTED].facts.usage  # type: ignore[attr-defined]
+    base = by_id(poller.poll_once())[COMPACTED].facts.usage
     transcript = sample_home / MYAPP / f"{COMPACTED}.jsonl"
     line = assistant_line(transcript, 3, input_tokens=11, cache_read=0)
     with transcript.open("ab") as handle:
         handle.write(line[:40])
     half = poller.poll_once()
-    assert by_id(half)[COMPACTED].facts.usage == base  # type: ignore[attr-defined]
+    assert by_id(half)[COMPACTED].facts.usage == base
     assert half.problems == ()
     with transcript.open("ab") as handle:
         handle.write(line[40:])
     done = poller.poll_once()
-    assert by_id(done)[COMPACTED].facts.usage.input == base.input + 11  # type: ignore[attr-defined]
+    assert by_id(done)[COMPACTED].facts.usage.input == base.input + 11
     assert done.bytes_read == len(line)  # the partial line is read again whole, once
 
 
@@ -128,15 +128,15 @@ def test_a_truncated_or_replaced_file_is_read_again(sample_home: Path, tmp_path:
     transcript = sample_home / MYAPP / f"{TOOL_ERROR}.jsonl"
     lines = transcript.read_bytes().splitlines(keepends=True)
     transcript.write_bytes(b"".join(lines[: len(lines) // 2]))  # truncated in place
-    shrunk = by_id(poller.poll_once())[TOOL_ERROR].facts  # type: ignore[attr-defined]
+    shrunk = by_id(poller.poll_once())[TOOL_ERROR].facts
 
     fresh = make_poller(sample_home, tmp_path / "fresh")
-    assert shrunk == by_id(fresh.poll_once())[TOOL_ERROR].facts  # type: ignore[attr-defined]
+    assert shrunk == by_id(fresh.poll_once())[TOOL_ERROR].facts
 
     replacement = transcript.with_suffix(".new")
     replacement.write_bytes(b"".join(lines))
     os.replace(replacement, transcript)  # a new inode with the full content
-    restored = by_id(poller.poll_once())[TOOL_ERROR].facts  # type: ignore[attr-defined]
+    restored = by_id(poller.poll_once())[TOOL_ERROR].facts
     assert restored.errors.tool == 1
     assert restored.usage.total > shrunk.usage.total
 
@@ -147,7 +147,7 @@ def test_sessions_keep_their_figures_after_the_agent_deletes_the_transcript(
     first = by_id(make_poller(sample_home, tmp_path).poll_once())
     (sample_home / MYAPP / f"{TOOL_ERROR}.jsonl").unlink()
     again = by_id(make_poller(sample_home, tmp_path).poll_once())
-    assert again[TOOL_ERROR].facts == first[TOOL_ERROR].facts  # type: ignore[attr-defined]
+    assert again[TOOL_ERROR].facts == first[TOOL_ERROR].facts
 
 
 def test_bad_input_never_fails_a_poll(
@@ -185,8 +185,8 @@ def test_bad_input_never_fails_a_poll(
     assert any(k.startswith(str(huge)) and "over limit" in m for k, m in where.items())
     assert where[unreadable] == "Permission denied"
     # Everything else is still read, and the damaged files' good lines still count.
-    assert got[COMPACTED].facts.usage == clean[COMPACTED].facts.usage  # type: ignore[attr-defined]
-    assert got[huge.stem].facts.usage == clean[huge.stem].facts.usage  # type: ignore[attr-defined]
+    assert got[COMPACTED].facts.usage == clean[COMPACTED].facts.usage
+    assert got[huge.stem].facts.usage == clean[huge.stem].facts.usage
     assert TOOL_ERROR not in got
     assert len(got) == len(clean) - 1
 
