@@ -99,8 +99,15 @@ def cmd_list(ctx: Context) -> int:
     if not args.all:
         sessions = [s for s in sessions if not s.hidden]
     if args.format == "json":
-        json.dump([report.session_json(s) for s in sessions], sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        import orjson
+
+        # One serialisation and one write: json.dump's many small writes cost more than the poll.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(
+            orjson.dumps([report.session_json(s) for s in sessions], option=orjson.OPT_INDENT_2)
+            + b"\n"
+        )
+        sys.stdout.buffer.flush()
     else:
         width = max(80, _terminal_width())
         if sessions:
@@ -235,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="version, paths, roots and problems (for bug reports)")
     p.set_defaults(func=cmd_info)
+
+    from llm_session_manager.cli_advice import register as register_advice
+
+    register_advice(sub)
     return parser
 
 

@@ -151,11 +151,17 @@ class Poller:
             dirty |= self._forget_missing(source.agent, seen_paths)
 
         by_agent = {source.agent: source for source in self._sources}
+        groups: dict[SessionKey, list[_File]] = {}
+        if dirty:  # one pass over the files, not one per rebuilt session
+            for info in self._files.values():
+                key = SessionKey(info.agent, info.tracked.session_id)
+                if key in dirty:
+                    groups.setdefault(key, []).append(info)
         for key in sorted(dirty):
             source = by_agent[key.agent]
             if isinstance(source, SnapshotSource):
                 continue  # its facts were replaced whole by the read
-            facts = self._build(source, key, problems)
+            facts = self._build(source, key, groups.get(key, []), problems)
             if facts is not None:
                 self._facts[key] = facts
 
@@ -298,12 +304,10 @@ class Poller:
         return affected
 
     def _build(
-        self, source: Source, key: SessionKey, problems: list[Problem]
+        self, source: Source, key: SessionKey, files: list[_File], problems: list[Problem]
     ) -> SessionFacts | None:
         members: list[tuple[TrackedFile, FileAccumulator]] = []
-        for info in self._files.values():
-            if info.agent != key.agent or info.tracked.session_id != key.session_id:
-                continue
+        for info in files:
             if info.acc is None:
                 info.acc = self._restore(source, info)
                 if info.acc is None:  # cannot restore: read this file again next poll
