@@ -28,6 +28,7 @@ from llm_session_manager.core.codec import facts_from_dict, facts_to_dict
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.models import Problem, SessionFacts, SessionKey, UsageSample
 from llm_session_manager.core.tail import Cursor
+from llm_session_manager.store.bulk import upsert_many
 from llm_session_manager.store.db import is_store_failure, open_database, store_error
 from llm_session_manager.store.records import (
     FileCursorRecord,
@@ -137,10 +138,7 @@ class Store:
             r.dev, r.ino, r.size, r.mtime_ns, r.offset, r.lines, r.state_json,
         ]  # fmt: skip
         with self._guard("saving file cursors"), self._db.atomic():
-            for chunk in _chunks(list(by_path.values()), len(fields)):
-                r.insert_many(chunk, fields=fields).on_conflict(
-                    conflict_target=[r.path], preserve=fields[1:]
-                ).execute()
+            upsert_many(self._db, r, fields, list(by_path.values()), [r.path], fields[1:])
 
     def delete_cursors(self, paths: Iterable[str]) -> int:
         r = FileCursorRecord
@@ -201,10 +199,7 @@ class Store:
         ]  # fmt: skip
         preserve = [r.facts_json, r.last_activity_at, r.updated_at, r.imported]
         with self._guard("saving sessions"), self._db.atomic():
-            for chunk in _chunks(list(by_key.values()), len(fields)):
-                r.insert_many(chunk, fields=fields).on_conflict(
-                    conflict_target=[r.key], preserve=preserve
-                ).execute()
+            upsert_many(self._db, r, fields, list(by_key.values()), [r.key], preserve)
 
     def set_hidden(self, key: SessionKey, hidden: bool) -> bool:
         """Hide or show a session; False when no such session is stored."""
