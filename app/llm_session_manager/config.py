@@ -10,6 +10,8 @@ and the shipped model tables in `config_defaults.py`; this module is the public 
 
 from __future__ import annotations
 
+import functools
+
 import os
 import tempfile
 from collections.abc import Mapping
@@ -33,7 +35,9 @@ __all__ = [
     "HealthConfig",
     "HealthWeights",
     "Price",
+    "RecommendConfig",
     "UiConfig",
+    "UsageLimit",
     "config_to_dict",
     "default_config_text",
     "load_config",
@@ -116,6 +120,40 @@ class UiConfig:
     notify_cooldown_minutes: float = 30.0
 
 
+@dataclass(frozen=True)
+class UsageLimit:
+    """Tokens an agent's plan allows per window, for the run-out estimate; 0: no limit known."""
+
+    five_hour_tokens: int = 0
+    week_tokens: int = 0
+
+
+def _default_limits() -> dict[str, UsageLimit]:
+    return {name: UsageLimit() for name in AGENT_NAMES}
+
+
+@dataclass(frozen=True)
+class RecommendConfig:
+    """When advice fires (core/recommend.py) and how usage windows are estimated."""
+
+    # the same recommendation is not shown as new again within this many minutes
+    cooldown_minutes: float = 60.0
+    # an ended session still gets advice this long after its last record (it may be resumed)
+    recent_minutes: float = 30.0
+    # restart: critical health, or this fill after at least this many compactions
+    restart_fill: float = 0.8
+    restart_compactions: int = 2
+    # merge: same folder and branch, and this many shared files or shared prompt words
+    merge_min_shared_files: int = 2
+    merge_min_shared_keywords: int = 3
+    # usage windows: the burn rate is measured over the last this many minutes
+    burn_minutes: float = 60.0
+    limits: Mapping[str, UsageLimit] = field(default_factory=_default_limits)
+
+    def limit(self, agent: str) -> UsageLimit:
+        return self.limits.get(agent, UsageLimit())
+
+
 def _default_agents() -> dict[str, AgentConfig]:
     return {name: AgentConfig() for name in AGENT_NAMES}
 
@@ -138,6 +176,7 @@ class Config:
     max_line_mb: int = 16
     daily_spend_warning_usd: float = 20.0
     fill_warnings: tuple[float, ...] = (0.70, 0.85)
+    recommend: RecommendConfig = field(default_factory=RecommendConfig)
     ui: UiConfig = UiConfig()
 
     def agent(self, name: str) -> AgentConfig:
@@ -154,6 +193,13 @@ class Config:
 def _first_match(table: tuple[tuple[str, _T], ...], model: str | None) -> _T | None:
     if not model:
         return None
+    return _match_cached(table, model)
+
+
+# Every poll asks the same few models once per session; fnmatch over the table each time showed in
+# profiles. Tables are tuples, so (table, model) is a safe cache key across config reloads.
+@functools.lru_cache(maxsize=512)
+def _match_cached(table: tuple[tuple[str, Any], ...], model: str) -> Any:
     name = model.strip().lower()
     for pattern, value in table:
         if fnmatchcase(name, pattern.lower()):
@@ -219,6 +265,20 @@ def config_to_dict(config: Config) -> dict[str, Any]:
                 name: getattr(config.health, name)
                 for name in HealthConfig.__dataclass_fields__
                 if name != "weights"
+            },
+        },
+        "recommend": {
+            **{
+                name: getattr(config.recommend, name)
+                for name in RecommendConfig.__dataclass_fields__
+                if name != "limits"
+            },
+            "limits": {
+                agent: {
+                    "five_hour_tokens": limit.five_hour_tokens,
+                    "week_tokens": limit.week_tokens,
+                }
+                for agent, limit in config.recommend.limits.items()
             },
         },
         "ui": {name: getattr(config.ui, name) for name in UiConfig.__dataclass_fields__},

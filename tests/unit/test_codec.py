@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from llm_session_manager.core.codec import facts_from_dict, facts_to_dict
+from llm_session_manager.core.codec import facts_from_dict, facts_from_stored, facts_to_dict
 from llm_session_manager.core.models import (
     Context,
     Errors,
@@ -117,6 +117,23 @@ def test_property_from_to_is_identity_on_random_facts() -> None:
     for _ in range(500):
         facts = random_facts(rng)
         assert facts_from_dict(orjson.loads(orjson.dumps(facts_to_dict(facts)))) == facts
+
+
+def test_the_stores_fast_path_equals_the_checked_path() -> None:
+    rng = random.Random(7)
+    for _ in range(300):
+        stored = orjson.loads(orjson.dumps(facts_to_dict(random_facts(rng))))
+        fast = facts_from_stored(stored)
+        assert fast == facts_from_dict(stored)
+        assert type(fast.errors.recent) is tuple and type(fast.paths) is tuple
+
+
+def test_the_fast_path_hands_odd_rows_to_the_checked_path() -> None:
+    sparse = {"key": {"agent": "codex", "session_id": "x"}}  # an older, shorter row
+    assert facts_from_stored(sparse) == SessionFacts(SessionKey("codex", "x"))
+    with pytest.raises(ValueError, match="usage.input"):
+        facts_from_stored({**facts_to_dict(SessionFacts(SessionKey("codex", "x"))),
+                           "usage": {"input": "many"}})
 
 
 def test_other_zones_come_back_as_the_same_instant_in_utc() -> None:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar, cast
 import orjson
 from peewee import Database, ModelSelect
 
-from llm_session_manager.core.codec import facts_from_dict, facts_to_dict
+from llm_session_manager.core.codec import facts_from_stored, facts_to_dict
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.models import Problem, SessionFacts, SessionKey, UsageSample
 from llm_session_manager.core.tail import Cursor
@@ -159,7 +159,7 @@ class Store:
             rows = _rows(r.select(r.key, r.facts_json, r.hidden, r.imported))
         for key_text, facts_json, hidden, imported in rows:
             try:
-                facts = facts_from_dict(orjson.loads(facts_json))
+                facts = facts_from_stored(orjson.loads(facts_json))
             except ValueError as exc:
                 log.warning("stored session %s cannot be read (%s); skipped", key_text, exc)
                 unreadable[key_text] = str(exc)
