@@ -11,7 +11,6 @@ and the shipped model tables in `config_defaults.py`; this module is the public 
 from __future__ import annotations
 
 import functools
-
 import os
 import tempfile
 from collections.abc import Mapping

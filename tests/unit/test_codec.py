@@ -131,7 +131,7 @@ def test_the_stores_fast_path_equals_the_checked_path() -> None:
 def test_the_fast_path_hands_odd_rows_to_the_checked_path() -> None:
     sparse = {"key": {"agent": "codex", "session_id": "x"}}  # an older, shorter row
     assert facts_from_stored(sparse) == SessionFacts(SessionKey("codex", "x"))
-    with pytest.raises(ValueError, match="usage.input"):
+    with pytest.raises(ValueError, match=r"usage\.input"):
         facts_from_stored({**facts_to_dict(SessionFacts(SessionKey("codex", "x"))),
                            "usage": {"input": "many"}})
 
