@@ -16,7 +16,12 @@ import psutil
 log = logging.getLogger(__name__)
 
 # Substrings that mark a process as possibly an agent's; anything else is dropped at once.
-AGENT_MARKERS = ("claude", "codex", "gemini", "copilot", "cursor", "opencode")
+# VS Code hosts Copilot Chat: `code` (Linux /usr/share/code/code), Insiders, VSCodium, and macOS's
+# "Visual Studio Code.app/.../Electron".
+AGENT_MARKERS = (
+    "claude", "codex", "gemini", "copilot", "cursor", "opencode",
+    "/code", "code-insiders", "codium", "visual studio code", "vscode",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
