@@ -1,0 +1,236 @@
+"""GitHub Copilot CLI: `<copilot home>/session-state/<session id>/events.jsonl` + `workspace.yaml`.
+
+`<copilot home>` is `~/.copilot` on every OS (Windows: `%USERPROFILE%\\.copilot`), or
+`$COPILOT_HOME` when set (it moves all of the CLI's state, copilot-cli issue #1954). Versions up to
+0.0.421 honoured `$XDG_CONFIG_HOME/.copilot` and `$XDG_STATE_HOME/.copilot`; those are read too
+when set. Older versions wrote a flat `session-state/<session id>.jsonl`.
+
+`workspace.yaml` (cwd, git branch, the session's name) is tracked as a file of its session with the
+role "workspace": the poller's stat tells when it changed, so the session is rebuilt then, and the
+source reads it itself (small, bounded, and only when its stat changed) because it is rewritten
+whole rather than appended to. Events are read in `copilot_events.py`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llm_session_manager.config import AgentConfig
+from llm_session_manager.core.models import (
+    Context,
+    Errors,
+    LiveState,
+    ModelUsage,
+    SessionFacts,
+    SessionKey,
+    Usage,
+)
+from llm_session_manager.core.processes import ProcessTable
+from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile, expand_root
+from llm_session_manager.core.sources.copilot_events import EventsAccumulator, Raw
+
+TITLE_CHARS = 120
+WORKSPACE_BYTES = 64 << 10
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def default_copilot_homes(env: Mapping[str, str], home: Path) -> list[Path]:
+    override = env.get("COPILOT_HOME", "").strip()
+    if override:
+        return [Path(override).expanduser()]
+    homes = [home / ".copilot"]
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        value = env.get(name, "").strip()
+        if value and (extra := Path(value).expanduser() / ".copilot") not in homes:
+            homes.append(extra)
+    return homes
+
+
+def create(
+    agent_config: AgentConfig,
+    env: Mapping[str, str],
+    home: Path,
+    count_tokens: Callable[[str], int] | None = None,
+) -> CopilotCliSource:
+    """The source for the registry: configured homes, else $COPILOT_HOME or ~/.copilot."""
+    if agent_config.roots:
+        homes = [expand_root(r, home) for r in agent_config.roots]
+    else:
+        homes = default_copilot_homes(env, home)
+    return CopilotCliSource(homes)
+
+
+def to_usage(raw: Raw) -> Usage:
+    """Copilot's inputTokens includes cache reads and writes; Usage keeps them apart."""
+    inp, out, read, write = raw
+    return Usage(input=max(inp - read - write, 0), output=out, cache_creation=write,
+                 cache_read=read)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _short_title(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _listing(folder: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entries, key=lambda e: e.name)
+    except OSError:  # missing or unreadable: nothing to track
+        return []
+
+
+class WorkspaceMarker:
+    """The accumulator of a `workspace.yaml`: its lines are not needed, only that it changed."""
+
+    def feed(self, line: bytes) -> None:
+        return None
+
+    def dump(self) -> dict[str, Any]:
+        return {"workspace": 1}
+
+
+class CopilotCliSource:
+    agent = "copilot-cli"
+
+    def __init__(self, homes: Sequence[Path]) -> None:
+        self._homes = list(homes)
+        self._workspaces: dict[str, tuple[tuple[int, int], dict[str, Any] | None]] = {}
+
+    def roots(self) -> Sequence[Path]:
+        return [home / "session-state" for home in self._homes]
+
+    @property
+    def homes(self) -> list[Path]:
+        return list(self._homes)
+
+    def discover(self) -> list[TrackedFile]:
+        return [t for root in self.roots() for t in self._sessions(str(root))]
+
+    def _sessions(self, root: str) -> Iterator[TrackedFile]:
+        for entry in _listing(root):
+            try:
+                if entry.name.startswith("."):
+                    continue  # .session-operation-locks and the like
+                if entry.is_dir(follow_symlinks=False):
+                    events = os.path.join(entry.path, "events.jsonl")
+                    if os.path.isfile(events):
+                        yield TrackedFile(events, entry.name, "main")
+                        workspace = os.path.join(entry.path, "workspace.yaml")
+                        if os.path.isfile(workspace):
+                            yield TrackedFile(workspace, entry.name, "workspace")
+                elif entry.name.endswith(".jsonl") and entry.is_file():
+                    yield TrackedFile(entry.path, entry.name[: -len(".jsonl")], "main")
+            except OSError:
+                continue
+
+    def new_accumulator(self, tracked: TrackedFile) -> FileAccumulator:
+        if tracked.role == "workspace":
+            return WorkspaceMarker()
+        return EventsAccumulator()
+
+    def restore(self, tracked: TrackedFile, state: dict[str, Any]) -> FileAccumulator:
+        if tracked.role == "workspace":
+            if state != {"workspace": 1}:
+                raise ValueError("not a workspace marker state")
+            return WorkspaceMarker()
+        return EventsAccumulator.restore(state)
+
+    def build(
+        self, key: SessionKey, files: Sequence[tuple[TrackedFile, FileAccumulator]]
+    ) -> SessionFacts:
+        logs = [(t, a) for t, a in files if isinstance(a, EventsAccumulator)]
+        if not logs:
+            raise ValueError(f"no Copilot CLI events for {key}")
+        _, acc = max(logs, key=lambda item: item[1].last_ts or "")
+        workspace: dict[str, Any] = {}
+        for t, _ in files:
+            if t.role == "workspace":
+                workspace = self._workspace(t.path) or {}
+        usage, by_model = _usage_of(acc)
+        tokens = acc.ctx_tokens if acc.calls else acc.shutdown_tokens
+        context = Context(
+            tokens=tokens,
+            window=acc.ctx_window,
+            window_source="record" if acc.ctx_window else "unknown",
+            compactions=acc.compactions,
+            last_pre_tokens=acc.last_pre,
+            last_post_tokens=acc.last_post,
+        )
+        recent = tuple(t for t in (parse_time(s) for s in acc.recent_errors) if t is not None)
+        errors = Errors(acc.tool_errors, acc.api_errors, recent, acc.last_error)
+        name = _str(workspace.get("name")) or _str(workspace.get("summary"))
+        title = name or (acc.first_prompt and _short_title(acc.first_prompt)) or None
+        return SessionFacts(
+            key=key,
+            title=_short_title(title) if title else None,
+            first_prompt=acc.first_prompt,
+            cwd=_str(workspace.get("cwd")) or acc.cwd,
+            git_branch=_str(workspace.get("branch")) or acc.branch,
+            model=acc.model,
+            started_at=parse_time(acc.start_time) or parse_time(acc.first_ts),
+            last_activity_at=parse_time(acc.last_ts),
+            usage=usage,
+            by_model=by_model,
+            context=context,
+            errors=errors,
+            prompts=acc.prompts,
+            replies=acc.replies,
+            paths=tuple(t.path for t, _ in files),
+            turn_hint=acc.turn_hint,
+        )
+
+    def _workspace(self, path: str) -> dict[str, Any] | None:
+        """workspace.yaml as a mapping; read again only when its stat changed."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size)
+        cached = self._workspaces.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        value: dict[str, Any] | None = None
+        if st.st_size <= WORKSPACE_BYTES:
+            try:
+                with open(path, "rb") as handle:
+                    loaded = yaml.load(handle.read(WORKSPACE_BYTES), Loader=_SafeLoader)
+                value = loaded if isinstance(loaded, dict) else None
+            except (OSError, yaml.YAMLError):
+                value = None
+        self._workspaces[path] = (stamp, value)
+        return value
+
+    def live(
+        self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
+    ) -> dict[str, LiveState]:
+        from llm_session_manager.core.live_copilot import copilot_live
+
+        return copilot_live(self._homes, processes, sessions)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _usage_of(acc: EventsAccumulator) -> tuple[Usage, tuple[ModelUsage, ...]]:
+    # Per-call records when the log has them; else the totals of the latest shutdown.
+    per_model = acc.by_model if acc.calls else acc.shutdown_by_model
+    by_model = tuple(ModelUsage(m, to_usage(raw)) for m, raw in per_model.items())
+    return sum((m.usage for m in by_model), Usage()), by_model

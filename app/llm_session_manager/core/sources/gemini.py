@@ -1,0 +1,272 @@
+"""Gemini CLI: chats under `<gemini dir>/tmp/<project>/chats/`.
+
+`<gemini dir>` is `~/.gemini` on every OS (Windows: `%USERPROFILE%\\.gemini`); the CLI takes its
+home from `$GEMINI_CLI_HOME` when set (`$GEMINI_CLI_HOME/.gemini`). `<project>` is a short project
+name (0.61; its `.project_root` file holds the project's path, and `~/.gemini/projects.json` maps
+paths to names) or, in older versions, the SHA-256 of the path. One session is one file:
+`session-<time>-<id8>.jsonl` (`--resume` appends to it), or the older `session-*.json` document;
+a sub-agent writes `chats/<parent session id>/<session id>.jsonl`, which belongs to its parent.
+
+Records are read in `gemini_chat.py`, tokens converted in `gemini_tokens.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from llm_session_manager.config import AgentConfig
+from llm_session_manager.core.models import (
+    Context,
+    Errors,
+    LiveState,
+    ModelUsage,
+    SessionFacts,
+    SessionKey,
+    Usage,
+)
+from llm_session_manager.core.processes import ProcessTable
+from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile, expand_root
+from llm_session_manager.core.sources.gemini_chat import ChatAccumulator
+from llm_session_manager.core.sources.gemini_tokens import prompt_size, to_usage
+
+TITLE_CHARS = 120
+SMALL_FILE_BYTES = 64 << 10  # .project_root, the start of a chat file
+PROJECTS_FILE_BYTES = 1 << 20
+_CHAT = re.compile(r"^session-.+\.jsonl?$")
+_SESSION_ID = re.compile(rb'"sessionId"\s*:\s*"(?P<id>[^"\\]+)"')
+_UNKNOWN_MODEL = "unknown"
+
+
+def default_gemini_dirs(env: Mapping[str, str], home: Path) -> list[Path]:
+    """`$GEMINI_CLI_HOME/.gemini` (the CLI's own override of its home) else `~/.gemini`."""
+    override = env.get("GEMINI_CLI_HOME", "").strip()
+    return [Path(override).expanduser() / ".gemini" if override else home / ".gemini"]
+
+
+def create(
+    agent_config: AgentConfig,
+    env: Mapping[str, str],
+    home: Path,
+    count_tokens: Callable[[str], int] | None = None,
+) -> GeminiSource:
+    """The source for the registry: configured Gemini dirs, else $GEMINI_CLI_HOME or ~/.gemini."""
+    if agent_config.roots:
+        dirs = [expand_root(r, home) for r in agent_config.roots]
+    else:
+        dirs = default_gemini_dirs(env, home)
+    return GeminiSource(dirs)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _short_title(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _listing(folder: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError:  # missing or unreadable: nothing to track
+        return []
+
+
+def _read_small(path: str, limit: int = SMALL_FILE_BYTES) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit)
+    except OSError:
+        return None
+
+
+class GeminiSource:
+    agent = "gemini"
+
+    def __init__(self, gemini_dirs: Sequence[Path]) -> None:
+        self._dirs = list(gemini_dirs)
+        # path -> (inode, session id): a chat's id is read once from its first bytes.
+        self._ids: dict[str, tuple[int, str]] = {}
+        # small side files (.project_root, projects.json), re-read only when their stat changes
+        self._small: dict[str, tuple[tuple[int, int], Any]] = {}
+
+    def roots(self) -> Sequence[Path]:
+        return [d / "tmp" for d in self._dirs]
+
+    # ---- discovery -------------------------------------------------------------------------
+
+    def discover(self) -> list[TrackedFile]:
+        found: list[TrackedFile] = []
+        for root in self.roots():
+            for project in _listing(str(root)):
+                chats = os.path.join(project.path, "chats")
+                found += self._chats(chats)
+        return found
+
+    def _chats(self, chats: str) -> Iterator[TrackedFile]:
+        for entry in sorted(_listing(chats), key=lambda e: e.name):
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    # chats/<parent session id>/<session id>.jsonl: a sub-agent of that session
+                    for sub in sorted(_listing(entry.path), key=lambda e: e.name):
+                        if sub.name.endswith(".jsonl") and sub.is_file():
+                            yield TrackedFile(sub.path, entry.name, "subagent")
+                elif _CHAT.match(entry.name) and entry.is_file():
+                    session_id = self._session_id(entry)
+                    if session_id is not None:
+                        role = "legacy" if entry.name.endswith(".json") else "main"
+                        yield TrackedFile(entry.path, session_id, role)
+            except OSError:
+                continue
+
+    def _session_id(self, entry: os.DirEntry[str]) -> str | None:
+        """The full session id from the file's header (the name holds only its first 8 chars).
+
+        Read once per file: a new file costs one small read, a known one nothing. A file whose
+        header is not written yet is left for the next poll.
+        """
+        inode = entry.inode()
+        known = self._ids.get(entry.path)
+        if known is not None and known[0] == inode:
+            return known[1]
+        head = _read_small(entry.path)
+        if not head:
+            return None
+        match = _SESSION_ID.search(head)
+        if match is not None:
+            session_id = match.group("id").decode(errors="replace")
+        elif b"\n" in head or len(head) >= SMALL_FILE_BYTES:
+            # An older document that names its id further in: the name's id part stands in.
+            session_id = entry.name.rsplit(".", 1)[0].rsplit("-", 1)[-1]
+        else:
+            return None
+        self._ids[entry.path] = (inode, session_id)
+        return session_id
+
+    # ---- accumulators ----------------------------------------------------------------------
+
+    def new_accumulator(self, tracked: TrackedFile) -> FileAccumulator:
+        return ChatAccumulator(legacy=tracked.role == "legacy")
+
+    def restore(self, tracked: TrackedFile, state: dict[str, Any]) -> FileAccumulator:
+        return ChatAccumulator.restore(state)
+
+    # ---- facts -----------------------------------------------------------------------------
+
+    def build(
+        self, key: SessionKey, files: Sequence[tuple[TrackedFile, FileAccumulator]]
+    ) -> SessionFacts:
+        chats = [(t, a) for t, a in files if isinstance(a, ChatAccumulator)]
+        mains = [(t, a) for t, a in chats if t.role != "subagent"]
+        if not mains:
+            raise ValueError(f"no Gemini chat for {key}")
+        # A legacy .json migrated to .jsonl on resume is one history in two files: the newest
+        # copy speaks for the session, its sub-agents' replies are added to its usage.
+        tracked, acc = max(mains, key=lambda m: (m[1].last_ts or "", m[0].role == "main"))
+        replies = acc.replies_with_tokens()
+        for t, sub in chats:
+            if t.role == "subagent":
+                replies += sub.replies_with_tokens()
+        usage, by_model = _usage_of(replies, [acc] + [s for t, s in chats if t.role == "subagent"])
+        own = acc.replies_with_tokens()
+        model = acc.model or next((m for m, _ in reversed(own) if m), None)
+        context = Context(tokens=prompt_size(own[-1][1]) if own else None)
+        recent = tuple(t for t in (parse_time(s) for s in acc.recent_errors) if t is not None)
+        errors = Errors(acc.tool_errors, acc.api_errors, recent, acc.last_error)
+        title = acc.summary or (_short_title(acc.first_prompt) if acc.first_prompt else None)
+        return SessionFacts(
+            key=key,
+            title=title,
+            first_prompt=acc.first_prompt,
+            cwd=self._project_path(tracked.path) or acc.workspace_dir,
+            model=model,
+            started_at=parse_time(acc.start_time) or parse_time(acc.first_ts),
+            last_activity_at=parse_time(acc.last_ts),
+            usage=usage,
+            by_model=by_model,
+            context=context,
+            errors=errors,
+            prompts=acc.prompts,
+            replies=acc.replies,
+            paths=tuple(t.path for t, _ in chats),
+            turn_hint=acc.turn_hint,
+        )
+
+    def _project_path(self, chat_path: str) -> str | None:
+        """The project's path: `<project>/.project_root`, else `projects.json`'s entry."""
+        project = os.path.dirname(os.path.dirname(chat_path))
+        root = self._small_file(os.path.join(project, ".project_root"), _text_file)
+        if isinstance(root, str) and root:
+            return root
+        gemini_dir = os.path.dirname(os.path.dirname(project))
+        projects = self._small_file(os.path.join(gemini_dir, "projects.json"), _json_file)
+        name = os.path.basename(project)
+        if isinstance(projects, dict) and isinstance(projects.get("projects"), dict):
+            for path, short in projects["projects"].items():
+                if short == name and isinstance(path, str):
+                    return path
+        return None
+
+    def _small_file(self, path: str, parse: Callable[[bytes], Any]) -> Any:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size)
+        cached = self._small.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        limit = PROJECTS_FILE_BYTES if path.endswith(".json") else SMALL_FILE_BYTES
+        data = _read_small(path, limit)
+        value = parse(data) if data is not None and len(data) < limit else None
+        self._small[path] = (stamp, value)
+        return value
+
+    def live(
+        self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
+    ) -> dict[str, LiveState]:
+        from llm_session_manager.core.live_gemini import gemini_live
+
+        return gemini_live(processes, sessions)
+
+
+def _text_file(data: bytes) -> str | None:
+    text = data.decode(errors="replace").strip()
+    return text.splitlines()[0].strip() if text else None
+
+
+def _json_file(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _usage_of(
+    replies: list[tuple[str | None, list[int]]], accs: Sequence[ChatAccumulator]
+) -> tuple[Usage, tuple[ModelUsage, ...]]:
+    per_model: dict[str, Usage] = {}
+    for model, raw in replies:
+        name = model or _UNKNOWN_MODEL
+        per_model[name] = per_model.get(name, Usage()) + to_usage(raw)
+    for acc in accs:  # replies rewound out of the conversation were still billed
+        for model, raw in acc.rewound.items():
+            name = model or _UNKNOWN_MODEL
+            per_model[name] = per_model.get(name, Usage()) + to_usage(raw)
+    total = sum(per_model.values(), Usage())
+    return total, tuple(ModelUsage(m, u) for m, u in per_model.items())
