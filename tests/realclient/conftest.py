@@ -249,3 +249,104 @@ def tmux(sandbox: Sandbox) -> Iterator[Tmux]:
         yield server
     finally:
         server.close()
+
+
+# -- other clients: the same cache prefix, one pinned package each ----------------------------
+
+GEMINI_PACKAGE, GEMINI_VERSION = "@google/gemini-cli", "0.61.0"
+COPILOT_PACKAGE, COPILOT_VERSION = "@github/copilot", "1.0.102"
+
+
+def _package_version(prefix: Path, package: str) -> str | None:
+    try:
+        meta = json.loads((prefix / "node_modules" / package / "package.json").read_text())
+    except (OSError, ValueError):
+        return None
+    version = meta.get("version") if isinstance(meta, dict) else None
+    return version if isinstance(version, str) else None
+
+
+def install_client(package: str, version: str, bin_name: str) -> Path:
+    """`<cache>/node_modules/.bin/<bin_name>` of `package@version`, installed once (under the
+    cache's lock, exactly as `claude_bin` installs Claude Code) and checked with `--version`."""
+    prefix = npm_cache_dir()
+    binary = prefix / "node_modules" / ".bin" / bin_name
+    prefix.mkdir(parents=True, exist_ok=True)
+    with (prefix / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _package_version(prefix, package) != version or not binary.exists():
+            _npm_install_spec(prefix, f"{package}@{version}")
+    probe = subprocess.run(
+        [str(binary), "--version"], capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "HOME": str(prefix)},
+    )  # fmt: skip
+    if probe.returncode != 0 or version not in probe.stdout + probe.stderr:
+        pytest.fail(f"{binary} --version gave {probe.returncode}: {probe.stdout}{probe.stderr}")
+    return binary
+
+
+def _npm_install_spec(prefix: Path, spec: str) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip(f"npm is not installed: cannot install {spec}")
+    cmd = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--save-exact",
+           spec]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    if result.returncode == 0:
+        return
+    output = result.stdout + result.stderr
+    if any(marker in output for marker in _OFFLINE_MARKERS):
+        pytest.skip(f"the npm registry is unreachable ({' '.join(cmd)}):\n{output[-2000:]}")
+    pytest.fail(f"{' '.join(cmd)} failed ({result.returncode}):\n{output[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def gemini_bin() -> Path:
+    return install_client(GEMINI_PACKAGE, GEMINI_VERSION, "gemini")
+
+
+@pytest.fixture(scope="session")
+def copilot_bin() -> Path:
+    return install_client(COPILOT_PACKAGE, COPILOT_VERSION, "copilot")
+
+
+@dataclass(frozen=True)
+class Mock:
+    url: str
+    log: Path
+
+
+def start_mock(tmp_path: Path, script: str, name: str) -> Iterator[Mock]:
+    """A loopback mock from tests/realclient/mocks on a free port, stopped by its pid."""
+    port = free_port()
+    log = tmp_path / f"{name}.jsonl"
+    out = (tmp_path / f"{name}.out").open("wb")
+    env = {**os.environ, "MOCK_LOG": str(log)}
+    proc = subprocess.Popen(
+        [sys.executable, str(MOCKS / script), str(port)], stdout=out, stderr=subprocess.STDOUT,
+        env=env,
+    )  # fmt: skip
+    try:
+        wait_until(
+            lambda: True if _accepts(port) else None, 15, f"the {name} to listen",
+            lambda: (tmp_path / f"{name}.out").read_text(errors="replace"),
+        )  # fmt: skip
+        yield Mock(f"http://127.0.0.1:{port}", log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        out.close()
+
+
+@pytest.fixture
+def gemini_mock(tmp_path: Path) -> Iterator[Mock]:
+    yield from start_mock(tmp_path, "gemini_mock.py", "gemini_mock")
+
+
+@pytest.fixture
+def anthropic_mock_logged(tmp_path: Path) -> Iterator[Mock]:
+    yield from start_mock(tmp_path, "anthropic_mock.py", "anthropic_mock_copilot")

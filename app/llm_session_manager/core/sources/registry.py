@@ -18,6 +18,11 @@ from llm_session_manager.core.sources.base import SnapshotSource, Source
 SOURCE_MODULES: dict[str, str] = {
     "claude-code": "llm_session_manager.core.sources.claude_code",
     "codex": "llm_session_manager.core.sources.codex",
+    "gemini": "llm_session_manager.core.sources.gemini",
+    "copilot-cli": "llm_session_manager.core.sources.copilot_cli",
+    "opencode": "llm_session_manager.core.sources.opencode",
+    "cursor": "llm_session_manager.core.sources.cursor",
+    "copilot-vscode": "llm_session_manager.core.sources.copilot_vscode",
 }
 
 

@@ -1,0 +1,100 @@
+"""Every agent side by side: one home holding records of all of them, through the CLI.
+
+The home is the real clients' home (Claude Code, Codex, Gemini CLI, Copilot CLI), plus the real
+opencode database, plus the public Cursor workspace DB and Copilot Chat session placed where
+Cursor and VS Code keep them on Linux (`~/.config/<product>/User/workspaceStorage/<hash>/`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_session_manager.core.sources.registry import SOURCE_MODULES
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+OPENCODE_HOME = DATA / "real-clients" / "opencode-home"
+CURSOR_DB = DATA / "public" / "cursor" / "slevin48-cursor-history__workspace-state.reduced.vscdb"
+COPILOT_CHAT = DATA / "public" / "copilot-vscode" / "splitrail__copilot.trimmed.json"
+AGENTS = {"claude-code", "codex", "gemini", "copilot-cli", "opencode", "cursor", "copilot-vscode"}
+
+
+@pytest.fixture
+def all_home(sample_home: Path) -> Path:
+    shutil.copytree(OPENCODE_HOME / ".local", sample_home / ".local", dirs_exist_ok=True)
+    cursor_ws = sample_home / ".config" / "Cursor" / "User" / "workspaceStorage" / "a1b2c3"
+    cursor_ws.mkdir(parents=True)
+    shutil.copy(CURSOR_DB, cursor_ws / "state.vscdb")
+    (cursor_ws / "workspace.json").write_text(json.dumps({"folder": "file:///home/dev/src/cur"}))
+    code_ws = sample_home / ".config" / "Code" / "User" / "workspaceStorage" / "d4e5f6"
+    (code_ws / "chatSessions").mkdir(parents=True)
+    document = json.loads(COPILOT_CHAT.read_text())
+    shutil.copy(COPILOT_CHAT, code_ws / "chatSessions" / f"{document['sessionId']}.json")
+    (code_ws / "workspace.json").write_text(json.dumps({"folder": "file:///home/dev/src/vs"}))
+    for path in sample_home.rglob("*"):
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    return sample_home
+
+
+def run_cli(data_dir: Path, home: Path, *args: str) -> str:
+    cmd = [sys.executable, "-m", "llm_session_manager", "--data-dir", str(data_dir), *args]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}  # no agent variables from the test run
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 0, f"{' '.join(cmd)}:\n{result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def test_every_agent_is_registered() -> None:
+    assert set(SOURCE_MODULES) == AGENTS
+
+
+def test_list_shows_every_agent_side_by_side(all_home: Path, tmp_path: Path) -> None:
+    sessions: list[dict[str, Any]] = json.loads(
+        run_cli(tmp_path / "appdata", all_home, "list", "--format", "json")
+    )
+    by_agent: dict[str, list[dict[str, Any]]] = {}
+    for s in sessions:
+        by_agent.setdefault(s["agent"], []).append(s)
+    assert set(by_agent) == AGENTS
+    for agent, mine in by_agent.items():
+        for s in mine:
+            assert s["id"] == f"{agent}:{s['session_id']}"
+            assert s["state"] == "ended"  # nothing runs in this home
+            assert s["tokens"]["total"] >= 0
+    # Agents with exact token records show tokens; opencode's two sessions among them.
+    for agent in ("claude-code", "codex", "gemini", "copilot-cli", "opencode"):
+        assert any(s["tokens"]["total"] > 0 for s in by_agent[agent]), agent
+    assert {s["cwd"] for s in by_agent["opencode"]} == {"/home/dev/src/demo", "/home/dev/src/other"}
+
+
+def test_info_lists_every_agents_roots(all_home: Path, tmp_path: Path) -> None:
+    text = run_cli(tmp_path / "appdata", all_home, "info")
+    lines = text.splitlines()
+    start = lines.index("agents:")
+    section: dict[str, list[str]] = {}
+    current = ""
+    for line in lines[start + 1:]:
+        if line.startswith("    "):
+            section[current].append(line.strip())
+        elif line.startswith("  ") and ": " in line:
+            current = line.strip().split(":")[0]
+            section[current] = [line.strip()]
+        else:
+            break
+    assert set(section) == AGENTS
+    for agent, entries in section.items():
+        header, roots = entries[0], entries[1:]
+        count = int(header.split(": ")[1].split()[0])
+        assert count > 0, header  # every agent found sessions in this home
+        assert roots, f"{agent} lists no roots"
+        assert all(r.endswith(("(found)", "(absent)")) for r in roots), roots
+        assert any(r.endswith("(found)") for r in roots), f"{agent}: {roots}"
+    assert f"{all_home}/.local/share/opencode (found)" in section["opencode"]
+    assert "problems: none" in text
