@@ -142,9 +142,12 @@ class RecommendConfig:
     # restart: critical health, or this fill after at least this many compactions
     restart_fill: float = 0.8
     restart_compactions: int = 2
-    # merge: same folder and branch, and this many shared files or shared prompt words
+    # merge: same folder and branch, and this many shared files, or this many shared prompt
+    # keywords that are also this large a part of both sessions' keywords (Jaccard index), so
+    # that the common words of one code base do not make every pair look alike
     merge_min_shared_files: int = 2
     merge_min_shared_keywords: int = 3
+    merge_min_keyword_similarity: float = 0.25
     # usage windows: the burn rate is measured over the last this many minutes
     burn_minutes: float = 60.0
     limits: Mapping[str, UsageLimit] = field(default_factory=_default_limits)
@@ -192,7 +195,8 @@ class Config:
 def _first_match(table: tuple[tuple[str, _T], ...], model: str | None) -> _T | None:
     if not model:
         return None
-    return _match_cached(table, model)
+    found: _T | None = _match_cached(table, model)
+    return found
 
 
 # Every poll asks the same few models once per session; fnmatch over the table each time showed in

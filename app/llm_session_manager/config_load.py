@@ -26,6 +26,8 @@ from llm_session_manager.config import (
     HealthConfig,
     HealthWeights,
     Price,
+    RecommendConfig,
+    UsageLimit,
 )
 from llm_session_manager.core.models import Problem
 
@@ -50,6 +52,9 @@ _BOUNDS: dict[str, tuple[float, float | None, bool]] = {
     "health.duration_bad_hours": (0.0, None, True),
     "health.abandoned_after_hours": (0.0, None, True),
     "health.errors_bad": (0.0, None, True),
+    "recommend.restart_fill": (0.0, 1.0, True),
+    "recommend.merge_min_keyword_similarity": (0.0, 1.0, False),
+    "recommend.burn_minutes": (0.0, None, True),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {"ui.theme": THEMES}
 _PRICE_FIELDS = ("input", "output", "cache_creation", "cache_read")
@@ -261,6 +266,22 @@ def _prices(reader: _Reader, value: object, keys: Keys) -> tuple[tuple[str, Pric
     return _merge(user, shipped)
 
 
+def _limits(reader: _Reader, value: object, keys: Keys) -> dict[str, UsageLimit]:
+    limits = {name: UsageLimit() for name in AGENT_NAMES}
+    data = {} if value is None else reader.mapping(value, keys) or {}
+    for raw_name, item in data.items():
+        name = str(raw_name)
+        if name not in limits:
+            reader.unknown((*keys, name))
+            continue
+        limits[name] = _section(reader, item, (*keys, name), UsageLimit())
+    return limits
+
+
+def _recommend(reader: _Reader, value: object, keys: Keys) -> RecommendConfig:
+    return _section(reader, value, keys, RecommendConfig(), {"limits": _limits})
+
+
 def _fill_warnings(reader: _Reader, value: object, keys: Keys) -> tuple[float, ...]:
     default = Config().fill_warnings
     items = value if isinstance(value, list) else None
@@ -346,6 +367,7 @@ def load_config_text(text: str, where: str) -> tuple[Config, list[Problem]]:
         "model_windows": _windows,
         "prices": _prices,
         "fill_warnings": _fill_warnings,
+        "recommend": _recommend,
     }
     config = _section(reader, data, (), Config(), special)
     config = replace(config, health=_check_health(reader, config.health))

@@ -20,7 +20,9 @@ _HEADER = """\
 
 _COMMENTS: dict[str, str] = {
     "poll_interval_s": "Seconds between two reads of the agents' records.",
-    "idle_timeout_minutes": "A live session with no new record for this long counts as idle.",
+    "idle_timeout_minutes": (
+        "A live session with no new record for this long counts as idle: closing it is advised."
+    ),
     "ended_after_minutes": "A session with no process and no new record for this long is ended.",
     "max_line_mb": "Longer record lines are skipped (and reported) instead of read into memory.",
     "daily_spend_warning_usd": "Warn when the estimated spend of one day passes this amount.",
@@ -60,6 +62,28 @@ _COMMENTS: dict[str, str] = {
     "health.errors_bad": "errors: weighted error count that scores 0.",
     "health.recent_error_minutes": "errors: an error this recent counts recent_error_weight times.",
     "health.recent_error_weight": "errors: how much more a recent error counts.",
+    "recommend": (
+        "Advice (the recommend command and the window's advice list). Usage windows are\n"
+        "estimates from local records: they are not the provider's own accounting."
+    ),
+    "recommend.cooldown_minutes": "The same advice is not shown as new again within this time.",
+    "recommend.recent_minutes": (
+        "An ended session still gets advice this long after its last record (it may be resumed)."
+    ),
+    "recommend.restart_fill": "Advise a restart at this context fill after restart_compactions.",
+    "recommend.restart_compactions": "Compactions that, with restart_fill, call for a restart.",
+    "recommend.merge_min_shared_files": (
+        "Sessions in one folder and branch that touched this many of the same files are similar."
+    ),
+    "recommend.merge_min_shared_keywords": "... or whose prompts share this many salient words,",
+    "recommend.merge_min_keyword_similarity": (
+        "... that are at least this share (0-1) of the two sessions' keywords together."
+    ),
+    "recommend.burn_minutes": "The burn rate (tokens per hour) is measured over this many minutes.",
+    "recommend.limits": (
+        "Tokens your plan allows per agent in a rolling 5-hour window and in 7 days, for the\n"
+        "run-out estimate. 0 means no limit known (no projection)."
+    ),
     "ui": "The tray and window.",
     "ui.theme": "auto | light | dark",
     "ui.notify_cooldown_minutes": "Minutes between two notifications about one session.",

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from llm_session_manager.core.similarity import count_words, note_file, tool_file
 from llm_session_manager.core.sources.claude_lines import (
     MESSAGE_CHARS,
     SYNTHETIC_MODEL,
@@ -75,6 +76,9 @@ class ClaudeFileAccumulator:
         self.first_ts: float | None = None
         self.last_ts: float | None = None
         self.turn_hint: str | None = None
+        # evidence for "merge similar" advice: files the tools touched, words of the prompts
+        self.files: list[str] = []
+        self.words: dict[str, int] = {}
 
     # -- feeding ---------------------------------------------------------------------------
 
@@ -136,6 +140,14 @@ class ClaudeFileAccumulator:
             self._error(ts, text, api=True)
 
         usage = message.get("usage")
+        content = message.get("content")
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and block.get("type") == "tool_use":
+                    path = tool_file(block.get("name"), block.get("input"))
+                    if path is not None:
+                        note_file(self.files, path)
+
         if isinstance(usage, dict):
             entry = usage_entry(usage, record.get("requestId"), sidechain, model, ts)
             merge_usage(self.usage, key, entry)
@@ -183,6 +195,7 @@ class ClaudeFileAccumulator:
         if prompt is None:
             return
         self.prompts += 1
+        count_words(self.words, prompt)
         self.turn_hint = TURN_WORKING
         if self.first_prompt is None:
             self.first_prompt = clip(prompt, TITLE_CHARS)
@@ -254,6 +267,8 @@ class ClaudeFileAccumulator:
             "where": [self.cwd, self.git_branch, self.model],
             "times": [self.first_ts, self.last_ts],
             "turn_hint": self.turn_hint,
+            "files": list(self.files),
+            "words": dict(self.words),
         }
 
     @classmethod
@@ -281,6 +296,9 @@ class ClaudeFileAccumulator:
         acc.cwd, acc.git_branch, acc.model = state["where"]
         acc.first_ts, acc.last_ts = state["times"]
         acc.turn_hint = state["turn_hint"]
+        # States saved before these were collected lack them: the evidence starts from here.
+        acc.files = list(state.get("files", []))
+        acc.words = dict(state.get("words", {}))
         return acc
 
 

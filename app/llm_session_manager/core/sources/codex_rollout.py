@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from llm_session_manager.core.similarity import changed_paths, count_words, note_file
 from llm_session_manager.core.sources.codex_tokens import TokenLedger, raw_usage
 
 STATE_VERSION = 1
@@ -42,7 +43,8 @@ _KEPT_EVENTS = frozenset(
     {
         b"token_count", b"task_started", b"turn_started", b"task_complete", b"turn_complete",
         b"turn_aborted", b"user_message", b"agent_message", b"item_completed",
-        b"exec_command_end", b"patch_apply_end", b"error", b"context_compacted",
+        b"exec_command_end", b"patch_apply_begin", b"patch_apply_end", b"error",
+        b"context_compacted",
         b"thread_name_updated",
     }
 )
@@ -149,6 +151,9 @@ class RolloutAccumulator:
         self.turn_api_error = False
         self.turn_open = False
         self.turn_seen = False
+        # evidence for "merge similar" advice: patched files, words of the prompts
+        self.files_touched: list[str] = []
+        self.prompt_words: dict[str, int] = {}
 
     # ---- state -----------------------------------------------------------------------------
 
@@ -270,7 +275,10 @@ class RolloutAccumulator:
             code = p.get("exit_code")
             if isinstance(code, int) and code != 0:
                 self._tool_error(p.get("call_id"), f"command exited with code {code}", ts)
+        elif kind == "patch_apply_begin":
+            self._on_files(p.get("changes"))
         elif kind == "patch_apply_end":
+            self._on_files(p.get("changes"))
             if p.get("success") is False:
                 message = _text(p.get("stderr")) or "patch failed to apply"
                 self._tool_error(p.get("call_id"), message[:MESSAGE_CHARS], ts)
@@ -291,14 +299,22 @@ class RolloutAccumulator:
             self.reply_items += 1
             self._on_reply(_content_text(item.get("content")))
         elif kind in _TOOL_ITEMS:
+            if kind == "FileChange":
+                self._on_files(item.get("changes"))
             code = item.get("exit_code")
             failed = item.get("status") == "failed" or (isinstance(code, int) and code != 0)
             if failed:
                 self._tool_error(item.get("id"), _item_failure(kind, item, code), ts)
 
+    def _on_files(self, changes: Any) -> None:
+        for path in changed_paths(changes):
+            note_file(self.files_touched, path)
+
     def _on_prompt(self, text: str | None) -> None:
         if self.first_prompt is None and text:
             self.first_prompt = text
+        if text:
+            count_words(self.prompt_words, text)
         if text and self._count_tokens is not None and not self.tokens.seen:
             self.counted_input += self._count_tokens(text)
 
