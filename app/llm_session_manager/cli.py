@@ -176,6 +176,20 @@ def cmd_show_config(ctx: Context) -> int:
     return 0
 
 
+def cmd_tray(ctx: Context) -> int:
+    from llm_session_manager.ui.app import run_app
+
+    return run_app(ctx.paths, ctx.config, ctx.config_problems, open_window=False)
+
+
+def cmd_monitor(ctx: Context) -> int:
+    from llm_session_manager.ui.app import run_app
+
+    return run_app(
+        ctx.paths, ctx.config, ctx.config_problems, open_window=True, interval_s=ctx.args.interval
+    )
+
+
 def cmd_info(ctx: Context) -> int:
     from llm_session_manager.cli_info import info_text
 
@@ -240,12 +254,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show-config", help="print the effective config")
     p.set_defaults(func=cmd_show_config)
 
+    p = sub.add_parser("monitor", help="open the window (starts the tray app if needed)")
+    p.add_argument("--interval", type=float, help="poll every N seconds (overrides the config)")
+    p.set_defaults(func=cmd_monitor)
+
     p = sub.add_parser("info", help="version, paths, roots and problems (for bug reports)")
     p.set_defaults(func=cmd_info)
 
     from llm_session_manager.cli_advice import register as register_advice
 
     register_advice(sub)
+    from llm_session_manager.cli_handoff import register as register_handoff
+
+    register_handoff(sub)
     return parser
 
 
@@ -256,10 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if args.command is None:
-        # The tray app arrives with the UI; until then the default is the session list.
-        args = parser.parse_args([*(argv or sys.argv[1:]), "list"])
-    func: Callable[[Context], int] = args.func
+    func: Callable[[Context], int] = cmd_tray if args.command is None else args.func
     try:
         ctx = Context(args)
         return func(ctx)

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llm_session_manager.core import handoff
 from llm_session_manager.core.errors import AppError
+from llm_session_manager.core.handoff import ExportResult, ImportResult
 from llm_session_manager.core.models import SessionKey, UsageSample
 from llm_session_manager.core.poller import Poller
 from llm_session_manager.core.requests import (
+    ExportRequest,
     HideRequest,
+    ImportRequest,
     Outcome,
+    PreviewRequest,
     ProjectRequest,
     Request,
     TagRequest,
@@ -69,6 +75,22 @@ class Actions:
     def history(self, key: SessionKey, since: datetime | None = None) -> list[UsageSample]:
         return list(self._store().samples_for(key, since))
 
+    def export(
+        self, key: SessionKey, path: Path, fmt: str | None = None, redact: bool = True
+    ) -> ExportResult:
+        """Write the session's context document (json/yaml/markdown; None: from the extension)."""
+        return handoff.export_session(self._poller, key, path, fmt, redact)
+
+    def preview(self, key: SessionKey, redact: bool = True) -> str:
+        """The Markdown export (report + continuation brief) of a session, for a preview."""
+        return handoff.preview(self._poller, key, redact)
+
+    def import_context(
+        self, path: Path, session_id: str | None = None, overwrite: bool = False
+    ) -> ImportResult:
+        """Import an exported document as an `imported` session; ImportRejected names the field."""
+        return handoff.import_context(self._poller, path, session_id, overwrite)
+
     def perform(self, request: Request) -> Outcome:
         """Run one request from the UI; an error is an unsuccessful outcome, never an exception."""
         try:
@@ -89,4 +111,16 @@ class Actions:
         if isinstance(request, HideRequest):
             self.set_hidden(request.key, request.hidden)
             return Outcome(request, True, "hidden" if request.hidden else "shown")
+        if isinstance(request, ExportRequest):
+            done = self.export(request.key, Path(request.path), request.fmt, request.redact)
+            return Outcome(request, True, f"exported to {done.path} ({done.redacted} secrets "
+                                          "redacted)", done)  # fmt: skip
+        if isinstance(request, ImportRequest):
+            result = self.import_context(
+                Path(request.path), request.session_id, request.overwrite
+            )
+            return Outcome(request, True, f"imported as {result.key}", result)
+        if isinstance(request, PreviewRequest):
+            text = self.preview(request.key, request.redact)
+            return Outcome(request, True, "preview ready", text)
         return Outcome(request, False, f"{type(request).__name__} is not supported")

@@ -216,6 +216,7 @@ class Recommendation:
     severity: Literal["info", "warning", "critical"] = "info"
     command: str | None = None  # e.g. the command that starts a fresh session in the same cwd
     brief: str | None = None  # the continuation brief, ready to paste
+    resume_command: str | None = None  # e.g. `claude --resume <id>`: back into the session
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ class Poller:
         self._files: dict[str, _File] = {}
         self._facts: dict[SessionKey, SessionFacts] = {}
         self._user = _UserData()
+        self._sessions: dict[SessionKey, Session] = {}  # as the last poll assembled them
         self._loaded = False
         self._unsaved: set[SessionKey] = set()  # facts not yet written (e.g. the db was locked)
         self._store_problem: Problem | None = None
@@ -107,6 +108,19 @@ class Poller:
     @property
     def config(self) -> Config:
         return self._config
+
+    def session(self, key: SessionKey) -> Session | None:
+        """The session as the last poll assembled it; None if unknown or not polled yet."""
+        return self._sessions.get(key)
+
+    def source_for(self, agent: str) -> Source | SnapshotSource | None:
+        return next((s for s in self._sources if s.agent == agent), None)
+
+    def put_imported(self, facts: SessionFacts) -> None:
+        """An import was stored: show it from the next poll on, as imported."""
+        self._facts[facts.key] = facts
+        self._user.imported.add(facts.key)
+        self._unsaved.discard(facts.key)  # never save it back as not imported
 
     def set_config(self, config: Config) -> None:
         """A reload replaces the config; facts stay, judgement is redone on the next poll."""
@@ -150,6 +164,9 @@ class Poller:
                     dirty.add(SessionKey(source.agent, tracked.session_id))
             dirty |= self._forget_missing(source.agent, seen_paths)
 
+        # An imported session keeps the facts it was imported with: files that carry its id
+        # (the same session on this machine) neither rebuild it nor reset its imported flag.
+        dirty -= self._user.imported
         by_agent = {source.agent: source for source in self._sources}
         groups: dict[SessionKey, list[_File]] = {}
         if dirty:  # one pass over the files, not one per rebuilt session
@@ -167,6 +184,7 @@ class Poller:
 
         live = self._live_states(problems)
         sessions = self._assemble(live, now)
+        self._sessions = {s.key: s for s in sessions}
         self._persist(dirty, sessions, now, problems)
         if self._store_problem is not None:
             problems.append(self._store_problem)
@@ -343,8 +361,9 @@ class Poller:
             return {}
         states: dict[SessionKey, LiveState] = {}
         for source in self._sources:
-            facts = {
-                k.session_id: f for k, f in self._facts.items() if k.agent == source.agent
+            facts = {  # an imported session has no process here: never match one to it
+                k.session_id: f for k, f in self._facts.items()
+                if k.agent == source.agent and k not in self._user.imported
             }
             try:
                 found = source.live(processes, facts)

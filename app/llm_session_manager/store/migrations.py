@@ -97,8 +97,41 @@ def _execute(db: SqliteDatabase, sql: str) -> None:
     db.execute_sql(sql)  # type: ignore[no-untyped-call]  # unannotated in peewee's stubs
 
 
+_V2_DDL = (
+    """CREATE TABLE "note" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "session_key" TEXT NOT NULL,
+        "text" TEXT NOT NULL,
+        "updated_at" DATETIME NOT NULL)""",
+    'CREATE UNIQUE INDEX "note_session_key" ON "note" ("session_key")',
+    """CREATE TABLE "imported_document" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "session_key" TEXT NOT NULL,
+        "schema_version" INTEGER NOT NULL,
+        "document_json" TEXT NOT NULL,
+        "imported_at" DATETIME NOT NULL)""",
+    'CREATE UNIQUE INDEX "imported_document_session_key" '
+    'ON "imported_document" ("session_key")',
+    """CREATE TABLE "file_problem" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "path" TEXT NOT NULL,
+        "line" INTEGER NOT NULL,
+        "message" TEXT NOT NULL,
+        "count" INTEGER NOT NULL,
+        "seen_at" DATETIME NOT NULL)""",
+    'CREATE UNIQUE INDEX "file_problem_path_line_message" '
+    'ON "file_problem" ("path", "line", "message")',
+)
+
+
+def _v2_notes_imports_file_problems(db: SqliteDatabase, migrator: Any) -> None:
+    # New tables only, so literal DDL (as in v1) rather than playhouse column operations.
+    for statement in _V2_DDL:
+        _execute(db, statement)
+
+
 # Append only: a released step is never edited or removed. Version = index + 1.
-MIGRATIONS: tuple[Step, ...] = (_v1_initial,)
+MIGRATIONS: tuple[Step, ...] = (_v1_initial, _v2_notes_imports_file_problems)
 LATEST = len(MIGRATIONS)
 
 

@@ -19,6 +19,7 @@ from peewee import (
     BooleanField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
     TextField,
 )
 
@@ -166,6 +167,47 @@ class NotificationRecord(BaseRecord):
         indexes = ((("session_key", "condition"), True),)
 
 
+class NoteRecord(BaseRecord):
+    """The user's free-text note on a session (exported and imported with it)."""
+
+    id = AutoField()
+    session_key = TextField(unique=True)
+    text = TextField()
+    updated_at = UtcDateTimeField()
+
+    class Meta:
+        table_name = "note"
+
+
+class ImportedDocumentRecord(BaseRecord):
+    """An imported export document, kept whole so exporting the session gives it back exactly."""
+
+    id = AutoField()
+    session_key = TextField(unique=True)
+    schema_version = IntegerField()
+    document_json = TextField()
+    imported_at = UtcDateTimeField()
+
+    class Meta:
+        table_name = "imported_document"
+
+
+class FileProblemRecord(BaseRecord):
+    """An unreadable record file or line, kept across runs (the cursor moves past a bad line, so
+    a later run would not see it again). `line` 0 means the file as a whole."""
+
+    id = AutoField()
+    path = TextField()
+    line = IntegerField()
+    message = TextField()
+    count = IntegerField()
+    seen_at = UtcDateTimeField()
+
+    class Meta:
+        table_name = "file_problem"
+        indexes = ((("path", "line", "message"), True),)
+
+
 RECORDS: tuple[type[BaseRecord], ...] = (
     SessionRecord,
     FileCursorRecord,
@@ -174,4 +216,7 @@ RECORDS: tuple[type[BaseRecord], ...] = (
     ProjectRecord,
     UsageSampleRecord,
     NotificationRecord,
+    NoteRecord,
+    ImportedDocumentRecord,
+    FileProblemRecord,
 )

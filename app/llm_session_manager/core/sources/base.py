@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts, SessionKey
 from llm_session_manager.core.processes import ProcessTable
 
@@ -93,6 +94,16 @@ class SnapshotSource(Protocol):
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
     ) -> dict[str, LiveState]: ...
+
+
+@runtime_checkable
+class ConversationReader(Protocol):
+    """Optional for a source: reads a session's conversation (for exports and briefs).
+
+    Streams the record files named in `facts.paths`, read-only and with bounded memory.
+    """
+
+    def conversation(self, facts: SessionFacts) -> Conversation: ...
 
 
 def expand_root(root: str, home: Path) -> Path:

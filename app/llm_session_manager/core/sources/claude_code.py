@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_session_manager.config import AgentConfig
+from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import (
     Context,
     Errors,
@@ -25,6 +26,7 @@ from llm_session_manager.core.models import (
     UsageSource,
 )
 from llm_session_manager.core.processes import ProcessTable
+from llm_session_manager.core.similarity import merge_files, top_keywords
 from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile, expand_root
 from llm_session_manager.core.sources.claude_lines import (
     SYNTHETIC_MODEL,
@@ -152,6 +154,9 @@ class ClaudeCodeSource:
             replies=len(set().union(*(a.reply_ids for a in mains))) if mains else 0,
             paths=tuple(a.path for a in everything),
             turn_hint=main.turn_hint if main is not None else None,
+            # Subagents' files count (they edit the same tree); their prompts are the model's.
+            files_touched=merge_files(a.files for a in _oldest_first(everything)),
+            keywords=top_keywords(a.words for a in mains),
         )
 
     def live(
@@ -162,6 +167,12 @@ class ClaudeCodeSource:
 
         # The facts let Claude versions that write no pid files be matched by cwd instead.
         return claude_live(self._config_dirs, processes, sessions)
+
+    def conversation(self, facts: SessionFacts) -> Conversation:
+        """The session's conversation, streamed from its record files (ConversationReader)."""
+        from llm_session_manager.core.sources.claude_conversation import read_conversation
+
+        return read_conversation(facts.paths)
 
 
 # -- directory listing --------------------------------------------------------------------
@@ -274,6 +285,10 @@ def _title(
         or _first(a.summary for a in newest)
         or _first(a.first_prompt for a in everything)
     )
+
+
+def _oldest_first(accs: Sequence[ClaudeFileAccumulator]) -> list[ClaudeFileAccumulator]:
+    return sorted(accs, key=lambda a: a.last_ts or 0.0)
 
 
 def _newest_first(accs: Sequence[ClaudeFileAccumulator]) -> list[ClaudeFileAccumulator]:

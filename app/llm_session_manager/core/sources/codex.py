@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_session_manager.config import AgentConfig
+from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import (
     Context,
     Errors,
@@ -26,6 +27,7 @@ from llm_session_manager.core.models import (
     Usage,
 )
 from llm_session_manager.core.processes import ProcessTable
+from llm_session_manager.core.similarity import top_keywords
 from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile, expand_root
 from llm_session_manager.core.sources.codex_rollout import UNKNOWN_MODEL, RolloutAccumulator
 from llm_session_manager.core.sources.codex_tokens import Raw
@@ -171,6 +173,8 @@ class CodexSource:
             replies=acc.replies,
             paths=tuple(t.path for t, _ in rollouts),
             turn_hint=acc.turn_hint,
+            files_touched=tuple(acc.files_touched),
+            keywords=top_keywords([acc.prompt_words]),
         )
 
     def live(
@@ -179,6 +183,12 @@ class CodexSource:
         from llm_session_manager.core.live import codex_live
 
         return codex_live(self._homes, processes, sessions)
+
+    def conversation(self, facts: SessionFacts) -> Conversation:
+        """The session's conversation, streamed from its record files (ConversationReader)."""
+        from llm_session_manager.core.sources.codex_conversation import read_conversation
+
+        return read_conversation(facts.paths)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
