@@ -46,7 +46,12 @@ def info_text(ctx: Context) -> str:
     problems = [*ctx.config_problems, *snapshot.problems]
     store = poller.store
     if store is not None:
+        from llm_session_manager.store.documents import Documents
+
+        # Bad lines are seen once, when first read; earlier runs recorded them.
         problems.extend(store.file_problems())
+        problems.extend(Documents(store).file_problems_recorded())
+    problems = list(dict.fromkeys(problems))
     lines.append("")
     if problems:
         lines.append(f"problems ({len(problems)}):")

@@ -174,6 +174,11 @@ def test_info_lists_roots_and_what_was_found(
     assert "claude-code: 9 sessions" in out and "codex: 7 sessions" in out
     assert "bad.jsonl:1" in out
     assert "tokenizer: cl100k_base" in out
+    # A later run reads nothing new, yet still lists the bad line it recorded.
+    assert run(cli_env, "list") == 0
+    capsys.readouterr()
+    assert run(cli_env, "info") == 0
+    assert "bad.jsonl:1" in capsys.readouterr().out
 
 
 def test_module_entry_points(cli_env: Path, sample_home: Path) -> None:

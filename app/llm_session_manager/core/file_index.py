@@ -1,0 +1,283 @@
+"""The record files the poller follows: their cursors, their accumulators, what changed.
+
+One `FileIndex` per poller. A poll asks it to `read_changes()` from every source: an unchanged
+file costs one `stat`, a grown one is read from its offset, a shrunk or replaced one from 0, and a
+snapshot source's changed files are handed to the source to re-read whole. Accumulators are loaded
+from the store only when their file changes, so a warm start reads no saved state at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from llm_session_manager.core.errors import StoreError
+from llm_session_manager.core.models import Problem, SessionFacts, SessionKey
+from llm_session_manager.core.sources.base import (
+    FileAccumulator,
+    SnapshotSource,
+    Source,
+    TrackedFile,
+)
+from llm_session_manager.core.tail import Cursor, FileStat, read_appended
+
+if TYPE_CHECKING:
+    from llm_session_manager.store.repo import Store, StoredCursor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrackedState:
+    """What is known of one record file between polls."""
+
+    tracked: TrackedFile
+    agent: str
+    cursor: Cursor
+    acc: FileAccumulator | None = None  # None: not loaded yet (lazy from the store)
+    dirty: bool = False  # cursor or state changed since the last save
+
+    @property
+    def key(self) -> SessionKey:
+        return SessionKey(self.agent, self.tracked.session_id)
+
+
+@dataclass
+class Changes:
+    """What one pass over the sources found."""
+
+    dirty: set[SessionKey] = field(default_factory=set)
+    replaced: list[SessionFacts] = field(default_factory=list)  # from snapshot sources, whole
+    bytes_read: int = 0
+    files_read: int = 0
+    files_seen: int = 0
+
+
+class FileIndex:
+    def __init__(self, store: Store | None) -> None:
+        self._store = store
+        self._files: dict[str, TrackedState] = {}
+        self.store_problem: Problem | None = None
+
+    # -- loading and saving -----------------------------------------------------------------
+
+    def load(self, agents: Sequence[str]) -> None:
+        """Cursors saved by an earlier run (without their state: that waits for a change)."""
+        if self._store is None:
+            return
+        for agent in agents:
+            for path, cur in self._store.load_cursors(agent).items():
+                tracked = TrackedFile(path, cur.session_id, cur.role)
+                self._files[path] = TrackedState(tracked, agent, cur.cursor)
+
+    def unsaved(self) -> list[tuple[StoredCursor, dict[str, Any] | None]]:
+        from llm_session_manager.store.repo import StoredCursor
+
+        return [
+            (
+                StoredCursor(f.tracked.path, f.agent, f.tracked.session_id, f.tracked.role,
+                             f.cursor),
+                f.acc.dump() if f.acc is not None else None,
+            )
+            for f in self._files.values()
+            if f.dirty
+        ]  # fmt: skip
+
+    def mark_saved(self) -> None:
+        for info in self._files.values():
+            info.dirty = False
+
+    # -- one pass ---------------------------------------------------------------------------
+
+    def read_changes(
+        self,
+        sources: Sequence[Source | SnapshotSource],
+        max_line: int,
+        problems: list[Problem],
+        cancelled: Callable[[], bool],
+    ) -> Changes:
+        changes = Changes()
+        for source in sources:
+            if cancelled():
+                break
+            if isinstance(source, SnapshotSource):
+                self._read_snapshot_source(source, changes, problems)
+                continue
+            try:
+                discovered = source.discover()
+            except OSError as exc:
+                problems.append(Problem(str(exc.filename or source.agent), _os_message(exc)))
+                continue
+            seen: set[str] = set()
+            for tracked in discovered:
+                if cancelled():
+                    break
+                seen.add(tracked.path)
+                changes.files_seen += 1
+                read = self._read_file(source, tracked, max_line, problems)
+                if read is not None:
+                    changes.bytes_read += read
+                    changes.files_read += 1
+                    changes.dirty.add(SessionKey(source.agent, tracked.session_id))
+            changes.dirty |= self._forget_missing(source.agent, seen)
+        return changes
+
+    def members(self, keys: set[SessionKey]) -> dict[SessionKey, list[TrackedState]]:
+        """The files of each of `keys`, in one pass over the index (not one per session)."""
+        groups: dict[SessionKey, list[TrackedState]] = {}
+        if keys:
+            for info in self._files.values():
+                key = info.key
+                if key in keys:
+                    groups.setdefault(key, []).append(info)
+        return groups
+
+    def build(
+        self, source: Source, key: SessionKey, files: list[TrackedState], problems: list[Problem]
+    ) -> SessionFacts | None:
+        members: list[tuple[TrackedFile, FileAccumulator]] = []
+        for info in files:
+            if info.acc is None:
+                info.acc = self._restore(source, info)
+                if info.acc is None:  # no usable saved state: read this file again from 0
+                    info.acc = source.new_accumulator(info.tracked)
+                    self._refeed(info, problems)
+            members.append((info.tracked, info.acc))
+        if not members:
+            return None
+        members.sort(key=lambda m: (m[0].role != "main", m[0].path))
+        try:
+            return source.build(key, members)
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(Problem(members[0][0].path, f"cannot build session: {exc}"))
+            return None
+
+    # -- files ------------------------------------------------------------------------------
+
+    def _read_file(
+        self, source: Source, tracked: TrackedFile, max_line: int, problems: list[Problem]
+    ) -> int | None:
+        """Read what was appended to one file; None when it did not change (one stat)."""
+        try:
+            stat = FileStat.of(tracked.path)
+        except OSError as exc:
+            problems.append(Problem(tracked.path, _os_message(exc)))
+            return None
+        known = self._files.get(tracked.path)
+        if known is not None and known.cursor.unchanged(stat):
+            return None
+        if known is None or known.tracked != tracked:
+            known = TrackedState(tracked, source.agent, Cursor())
+            self._files[tracked.path] = known
+        if known.cursor.must_restart(stat):
+            known.cursor, known.acc = Cursor(), None
+            log.info("re-reading %s: truncated or replaced", tracked.path)
+        if known.acc is None:
+            known.acc = self._restore(source, known) if known.cursor.offset else None
+            if known.acc is None:
+                known.cursor, known.acc = Cursor(), source.new_accumulator(tracked)
+        try:
+            result = read_appended(
+                tracked.path, known.cursor, stat, known.acc.feed, max_line_bytes=max_line
+            )
+        except OSError as exc:
+            problems.append(Problem(tracked.path, _os_message(exc)))
+            return None
+        for bad in result.bad_lines:
+            problems.append(Problem(f"{tracked.path}:{bad.line_number}", bad.message))
+        hidden = result.bad_line_count - len(result.bad_lines)
+        if hidden > 0:
+            problems.append(Problem(tracked.path, "more bad lines skipped", hidden))
+        known.cursor = result.cursor
+        known.dirty = True
+        return result.bytes_read
+
+    def _read_snapshot_source(
+        self, source: SnapshotSource, changes: Changes, problems: list[Problem]
+    ) -> None:
+        """Stat the watched files; the source re-reads the changed ones whole, read-only."""
+        try:
+            watched = source.watched()
+        except OSError as exc:
+            problems.append(Problem(str(exc.filename or source.agent), _os_message(exc)))
+            return
+        changes.files_seen += len(watched)
+        changed: dict[str, FileStat] = {}
+        for path in watched:
+            try:
+                stat = FileStat.of(path)
+            except OSError as exc:
+                problems.append(Problem(path, _os_message(exc)))
+                continue
+            known = self._files.get(path)
+            if known is None or not known.cursor.unchanged(stat):
+                changed[path] = stat
+        changes.dirty |= self._forget_missing(source.agent, set(watched))
+        if not changed:
+            return
+        try:
+            result = source.read(list(changed))
+        except OSError as exc:
+            problems.append(Problem(next(iter(changed)), _os_message(exc)))
+            return
+        problems.extend(result.problems)
+        changes.files_read += len(changed)
+        for facts in result.facts:
+            changes.replaced.append(facts)
+            changes.dirty.add(facts.key)
+        for path, st in changed.items():
+            if path in result.retry:
+                continue  # busy now: keep the old stat so the next poll reads it again
+            cursor = Cursor(st.dev, st.ino, st.size, st.mtime_ns, st.size, 0)
+            tracked = TrackedFile(path, "", "snapshot")
+            self._files[path] = TrackedState(tracked, source.agent, cursor, dirty=True)
+
+    def _restore(self, source: Source, known: TrackedState) -> FileAccumulator | None:
+        """The accumulator saved with the cursor; None (re-read from 0) when it cannot be used."""
+        if self._store is None:
+            return None
+        try:
+            state = self._store.load_cursor_state(known.tracked.path)
+            if state is None:
+                return None
+            return source.restore(known.tracked, state)
+        except (StoreError, ValueError, KeyError, TypeError) as exc:
+            log.warning("cannot restore state of %s (%s); re-reading", known.tracked.path, exc)
+            return None
+
+    def _forget_missing(self, agent: str, seen: set[str]) -> set[SessionKey]:
+        """Files the agent deleted: drop their cursors; their sessions keep the last figures."""
+        gone = [p for p, f in self._files.items() if f.agent == agent and p not in seen]
+        if not gone:
+            return set()
+        lost: set[SessionKey] = set()
+        for path in gone:
+            info = self._files.pop(path)
+            if info.tracked.role != "snapshot":  # a snapshot file holds many sessions
+                lost.add(info.key)
+        remaining = {f.key for f in self._files.values() if f.agent == agent}
+        if self._store is not None:
+            try:
+                self._store.delete_cursors(gone)
+            except StoreError as exc:
+                self.store_problem = Problem(exc.path, str(exc))
+        return lost & remaining  # other files of the session remain: rebuild from them
+
+    def _refeed(self, info: TrackedState, problems: list[Problem]) -> None:
+        assert info.acc is not None
+        try:
+            stat = FileStat.of(info.tracked.path)
+            info.cursor = read_appended(info.tracked.path, Cursor(), stat, info.acc.feed).cursor
+            info.dirty = True
+        except OSError as exc:
+            info.cursor = Cursor()
+            problems.append(Problem(info.tracked.path, _os_message(exc)))
+
+    def __iter__(self) -> Iterator[TrackedState]:
+        return iter(self._files.values())
+
+
+def _os_message(exc: OSError) -> str:
+    return exc.strerror or str(exc)
