@@ -195,6 +195,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _usage_of(acc: RolloutAccumulator) -> tuple[Usage, tuple[ModelUsage, ...]]:
+    acc.flush_counts()
     if acc.tokens.seen:
         by_model = tuple(ModelUsage(m, to_usage(raw)) for m, raw in acc.tokens.by_model.items())
         return to_usage(acc.tokens.counted), by_model

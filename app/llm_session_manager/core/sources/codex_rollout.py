@@ -21,6 +21,7 @@ import orjson
 from llm_session_manager.core.similarity import changed_paths, count_words, note_file
 from llm_session_manager.core.sources.codex_tokens import TokenLedger, raw_usage
 
+PENDING_CHARS = 256 * 1024
 STATE_VERSION = 1
 UNKNOWN_MODEL = "unknown"  # usage seen before any turn_context named a model
 RECENT_ERRORS = 20
@@ -125,6 +126,10 @@ class RolloutAccumulator:
         self.tokens = TokenLedger()
         self.counted_input = 0  # tiktoken fallback, only while no exact usage was seen
         self.counted_output = 0
+        # Text not counted yet: a rollout's first token_count comes right after its first prompt,
+        # so counting eagerly would load the tokenizer for nothing on nearly every file.
+        self.pending_input: list[str] = []
+        self.pending_output: list[str] = []
         # context
         self.ctx_tokens: int | None = None
         self.ctx_window: int | None = None
@@ -316,11 +321,27 @@ class RolloutAccumulator:
         if text:
             count_words(self.prompt_words, text)
         if text and self._count_tokens is not None and not self.tokens.seen:
-            self.counted_input += self._count_tokens(text)
+            self.pending_input.append(text)
+            self._bound_pending()
 
     def _on_reply(self, text: str | None) -> None:
         if text and self._count_tokens is not None and not self.tokens.seen:
-            self.counted_output += self._count_tokens(text)
+            self.pending_output.append(text)
+            self._bound_pending()
+
+    def _bound_pending(self) -> None:
+        """Keep memory bounded: past PENDING_CHARS of uncounted text, count it now."""
+        if sum(map(len, self.pending_input)) + sum(map(len, self.pending_output)) > PENDING_CHARS:
+            self.flush_counts()
+
+    def flush_counts(self) -> None:
+        """Count the pending text (only while the rollout has shown no exact usage)."""
+        if self.tokens.seen or self._count_tokens is None:
+            self.pending_input, self.pending_output = [], []
+            return
+        self.counted_input += sum(map(self._count_tokens, self.pending_input))
+        self.counted_output += sum(map(self._count_tokens, self.pending_output))
+        self.pending_input, self.pending_output = [], []
 
     def _tool_error(self, call_id: Any, message: str, ts: str | None) -> None:
         if isinstance(call_id, str) and call_id:
