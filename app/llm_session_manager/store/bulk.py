@@ -16,23 +16,24 @@ def upsert_many(
     model: Any,
     fields: Sequence[Any],
     rows: Sequence[tuple[Any, ...]],
-    conflict_target: Sequence[Any],
-    preserve: Sequence[Any],
+    conflict_target: Sequence[Any] = (),
+    preserve: Sequence[Any] = (),
 ) -> None:
-    """Insert `rows` (values in `fields` order), updating `preserve` columns on conflict.
-
-    The caller holds the transaction.
+    """Insert `rows` (values in `fields` order), updating `preserve` columns on a conflict on
+    `conflict_target` (a plain insert when there is none). The caller holds the transaction.
     """
     if not rows:
         return
-    query = model.insert_many([rows[0]], fields=list(fields)).on_conflict(
-        conflict_target=list(conflict_target), preserve=list(preserve)
-    )
-    sql, params = query.sql()
+
+    def query(values: list[tuple[Any, ...]]) -> Any:
+        q = model.insert_many(values, fields=list(fields))
+        if conflict_target:
+            q = q.on_conflict(conflict_target=list(conflict_target), preserve=list(preserve))
+        return q
+
+    sql, params = query([rows[0]]).sql()
     if len(params) != len(fields):  # a shape peewee rendered differently: take the slow path
-        model.insert_many(list(rows), fields=list(fields)).on_conflict(
-            conflict_target=list(conflict_target), preserve=list(preserve)
-        ).execute()
+        query(list(rows)).execute()
         return
     converters = [field.db_value for field in fields]
     converted = [

@@ -315,8 +315,7 @@ class Store:
         fields = [s.session_key, s.at, s.total_tokens, s.context_tokens, s.window]
         rows = [(str(i.key), i.at, i.total_tokens, i.context_tokens, i.window) for i in items]
         with self._guard("saving usage samples"), self._db.atomic():
-            for chunk in _chunks(rows, len(fields)):
-                s.insert_many(chunk, fields=fields).execute()
+            upsert_many(self._db, s, fields, rows)
 
     def samples_for(self, key: SessionKey, since: datetime | None = None) -> list[UsageSample]:
         """A session's samples, oldest first; only those at or after `since` if given."""
