@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from llm_session_manager.config import Config
 from llm_session_manager.core.actions import Actions
-from llm_session_manager.core.models import SessionKey
+from llm_session_manager.core.models import SessionKey, Snapshot
+from llm_session_manager.core.notify import NotificationPlanner
 from llm_session_manager.core.poller import Poller
 from llm_session_manager.core.requests import Request
 
@@ -27,11 +29,14 @@ class PollWorker(QObject):
     outcome_ready = Signal(object)  # core.requests.Outcome
     history_ready = Signal(object, object)  # SessionKey, tuple[UsageSample, ...]
     tags_ready = Signal(object)  # tuple[str, ...]: every tag in use, for completion
+    notices_ready = Signal(object)  # tuple[core.notify.Notice, ...], after the snapshot
 
     def __init__(self, poller: Poller, interval_ms: int) -> None:
         super().__init__()  # no parent: it is moved to another thread
         self._poller = poller
         self._actions = Actions(poller)
+        # Decided here because the cooldown lives in the store, which only this thread touches.
+        self._planner = NotificationPlanner(poller.store, lambda: poller.config)
         self._interval_ms = interval_ms
         self._timer: QTimer | None = None
         self._paused = False
@@ -59,6 +64,21 @@ class PollWorker(QObject):
             self.poll_failed.emit(str(exc))
             return
         self.snapshot_ready.emit(snapshot)
+        self._notify(snapshot)
+
+    def _notify(self, snapshot: Snapshot) -> None:
+        try:
+            notices = self._planner.plan(snapshot, snapshot.taken_at)
+        except Exception:  # a notification problem must not stop polling
+            log.exception("notification planning failed")
+            return
+        if notices:
+            self.notices_ready.emit(tuple(notices))
+
+    @Slot(object)
+    def pause_notifications(self, until: object) -> None:
+        """`until`: an aware datetime, or None to resume."""
+        self._planner.pause(until if isinstance(until, datetime) else None)
 
     @Slot(int)
     def set_interval(self, interval_ms: int) -> None:
@@ -105,6 +125,7 @@ class PollerHost(QObject):
     history_requested = Signal(object)
     tags_requested = Signal()
     config_changed = Signal(object)
+    notifications_pause_requested = Signal(object)  # datetime | None
 
     def __init__(
         self,
@@ -126,6 +147,7 @@ class PollerHost(QObject):
         self.history_requested.connect(self.worker.request_history)
         self.tags_requested.connect(self.worker.request_tags)
         self.config_changed.connect(self.worker.set_config)
+        self.notifications_pause_requested.connect(self.worker.pause_notifications)
         self._on_stop = on_stop
         self._running = False
 

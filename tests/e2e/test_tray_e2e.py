@@ -1,0 +1,189 @@
+"""The real app under Xvfb with a real tray host and a real notification daemon.
+
+Parametrized over an XEmbed host (trayer: Qt draws its own balloon) and a StatusNotifierItem
+host (status-notifier-watcher + gtk-sni-tray-standalone: Qt sends Notify to dunst). One Claude
+session is made live with a real process and a pid file; the test then fills its context, kills
+it, and reads every effect from the screen, the window title and dunst.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from llm_session_manager.ui.icons import LEVEL_COLOURS
+
+from .desktop import Desktop, missing_tools, wait_for
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+REAL_HOME = ROOT / "tests" / "data" / "real-clients" / "home"
+SESSION = "984fb08c-2335-4d98-8a9a-ba9fc10c3c14"
+TRANSCRIPT = f".claude/projects/-home-dev-src-myapp/{SESSION}.jsonl"
+# Fast polls; a user who weighs context most, so a full window alone makes a session critical.
+CONFIG = """poll_interval_s: 0.5
+health:
+  weights: {tokens: 0.7, duration: 0.1, activity: 0.1, errors: 0.1}
+"""
+TITLE = "LLM Session Manager"
+
+
+@pytest.fixture(params=["xembed", "sni"])
+def desktop(request, tmp_path: Path):
+    missing = missing_tools(request.param)
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (see .ci/run)")
+    made = Desktop(tmp_path, request.param)
+    try:
+        made.start()
+        yield made
+    finally:
+        made.close()
+
+
+def _home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    shutil.copytree(REAL_HOME, home, symlinks=True)
+    for path in home.rglob("*"):
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    return home
+
+
+def _proc_start(pid: int) -> str:
+    data = Path(f"/proc/{pid}/stat").read_bytes()
+    return data[data.rfind(b")") + 1:].split()[19].decode()
+
+
+def _make_live(desktop: Desktop, home: Path) -> subprocess.Popen[bytes]:
+    """A real long-lived process and the pid file Claude Code would write for it."""
+    proc = desktop.spawn("sleeper", ["sleep", "600"])
+    sessions = home / ".claude" / "sessions"
+    sessions.mkdir(parents=True, exist_ok=True)
+    record = {
+        "pid": proc.pid, "sessionId": SESSION, "cwd": "/home/dev/src/myapp",
+        "startedAt": int(time.time() * 1000), "procStart": _proc_start(proc.pid),
+        "version": "2.1.197", "kind": "interactive", "status": "busy",
+    }
+    (sessions / f"{proc.pid}.json").write_text(json.dumps(record), encoding="utf-8")
+    return proc
+
+
+def _fill_context(home: Path) -> None:
+    """Append what Claude Code writes when a window fills: a near-full request and compactions."""
+    path = home / TRANSCRIPT
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assistant = json.loads(next(line for line in lines if '"type":"assistant"' in line))
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    out = []
+    for _ in range(2):
+        out.append({
+            "parentUuid": None, "isSidechain": False, "type": "system",
+            "subtype": "compact_boundary", "content": "Conversation compacted", "isMeta": False,
+            "timestamp": now, "uuid": str(uuid.uuid4()), "level": "info",
+            "compactMetadata": {"trigger": "auto", "preTokens": 190_000, "postTokens": 30_000},
+            "cwd": "/home/dev/src/myapp", "sessionId": SESSION, "version": "2.1.197",
+        })
+    big = json.loads(json.dumps(assistant))
+    big["uuid"], big["timestamp"] = str(uuid.uuid4()), now
+    big["requestId"] = f"req_e2e_{uuid.uuid4().hex[:12]}"
+    big["message"]["id"] = f"msg_e2e_{uuid.uuid4().hex}"
+    big["message"]["usage"].update(
+        input_tokens=1_000, cache_creation_input_tokens=2_000, cache_read_input_tokens=192_000,
+        output_tokens=500,
+    )
+    out.append(big)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(item) + "\n" for item in out)
+
+
+def _launch(desktop: Desktop, home: Path, data: Path) -> subprocess.Popen[bytes]:
+    env = dict(desktop.env, HOME=str(home))
+    for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        env.pop(name, None)
+    return desktop.spawn("app", [sys.executable, "-m", "llm_session_manager", "-v",
+                                 "--data-dir", str(data)], env)
+
+
+def test_tray_colour_click_and_notification(desktop: Desktop, tmp_path: Path) -> None:
+    started = time.monotonic()
+    home = _home(tmp_path)
+    data = tmp_path / "appdata"
+    data.mkdir()
+    (data / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    sleeper = _make_live(desktop, home)
+    app = _launch(desktop, home, data)
+    log = tmp_path / "app.log"
+
+    try:
+        green = desktop.wait_colour(LEVEL_COLOURS["healthy"], timeout=30)
+        assert desktop.find_colour(LEVEL_COLOURS["critical"]).count == 0
+        assert desktop.visible_windows(TITLE) == [], "tray mode starts without the window"
+
+        print(f"{desktop.host}: green at {time.monotonic() - started:.1f} s")
+        desktop.click(green.x, green.y)
+        wid = wait_for("the window", lambda: desktop.visible_windows(TITLE))[0]
+        assert desktop.window_name(wid).startswith(TITLE)
+        # No window manager keeps the panel above the window: move it off the tray's corner.
+        desktop.run(["xdotool", "windowsize", wid, "480", "300", "windowmove", wid, "0", "120"])
+        wait_for("the window moved", lambda: desktop.find_colour(
+            LEVEL_COLOURS["healthy"], near=green).count >= 40)
+
+        _fill_context(home)
+        desktop.wait_colour(LEVEL_COLOURS["critical"], near=green)
+        assert SESSION[:8] not in desktop.window_name(wid), "selected before the click"
+        print(f"{desktop.host}: red at {time.monotonic() - started:.1f} s")
+        if desktop.host == "sni":
+            wait_for("a notification in dunst", lambda: int(
+                desktop.run(["dunstctl", "count", "displayed"]) or 0) >= 1)
+            assert desktop.run_ok(["dunstctl", "action", "0"])
+        else:
+            balloon = wait_for("Qt's balloon", lambda: _balloon(desktop, wid))
+            desktop.click(*balloon)
+        wait_for("the window on the critical session", lambda: (
+            f"claude-code:{SESSION[:8]}" in desktop.window_name(wid)))
+        if desktop.host == "sni":  # closed, the popup goes to dunst's history, where it is read
+            assert desktop.run_ok(["dunstctl", "close-all"])
+            shown = wait_for("the notification in dunst's history", desktop.notifications)
+            assert shown[0]["summary"] == "myapp is critical"
+            assert str(shown[0]["body"]).startswith("Claude Code · Mock session · context ")
+
+        print(f"{desktop.host}: selected at {time.monotonic() - started:.1f} s")
+        os.kill(sleeper.pid, signal.SIGTERM)
+        sleeper.wait(5)
+        desktop.wait_colour(LEVEL_COLOURS["idle"], near=green)
+        assert desktop.find_colour(LEVEL_COLOURS["critical"], near=green).count == 0
+    except BaseException:
+        print(log.read_text(errors="replace")[-4000:] if log.exists() else "no app log")
+        raise
+    finally:
+        app.send_signal(signal.SIGTERM)  # the app quits cleanly on SIGTERM
+        code = app.wait(10)
+        print(f"{desktop.host}: {time.monotonic() - started:.1f} s")
+    assert code == 0
+    assert "QThread: Destroyed while thread" not in log.read_text()
+
+
+def _balloon(desktop: Desktop, window: str) -> tuple[int, int] | None:
+    """The centre of a visible app window other than the main one: Qt's message balloon."""
+    for wid in desktop.run(["xdotool", "search", "--onlyvisible", "--class",
+                            "llm-session-manager"]).split():
+        if wid == window:
+            continue
+        geometry = desktop.run(["xdotool", "getwindowgeometry", "--shell", wid])
+        values = dict(line.split("=", 1) for line in geometry.split())
+        width, height = int(values["WIDTH"]), int(values["HEIGHT"])
+        if width > 50 and height > 20:
+            return int(values["X"]) + width // 2, int(values["Y"]) + height // 2
+    return None

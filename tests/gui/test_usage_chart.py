@@ -1,0 +1,66 @@
+"""The details chart draws the history the store kept while a real transcript grew, compaction
+included: the transcript of the sample session that ran /compact is written back line by line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtGui import QColor, QImage
+
+from llm_session_manager.config import Config
+from llm_session_manager.paths import AppPaths
+from llm_session_manager.store.repo import Store
+from llm_session_manager.ui.main_window import MainWindow
+from llm_session_manager.ui.usage_chart import FILL_COLOUR, UsageChart
+from llm_session_manager.ui.worker import PollerHost
+from window_facts import COMPACTED, StepClock, replay, sample_poller, transcript_of
+
+
+def test_chart_shows_history_with_the_compaction(qtbot, tmp_path: Path, sample_home: Path) -> None:
+    store = Store.open(tmp_path / "sessions.db")
+    clock = StepClock(datetime(2026, 11, 24, 23, 0, tzinfo=UTC))
+    poller = sample_poller(sample_home, store, clock=clock)
+
+    def poll() -> None:
+        poller.poll_once()
+        clock.advance(3)
+
+    replay(transcript_of(sample_home, COMPACTED), poll, steps=12)
+    host = PollerHost(poller, 600_000)
+    window = MainWindow(host, Config(), AppPaths.under(tmp_path / "app"))
+    qtbot.addWidget(window)
+    host.worker.snapshot_ready.connect(window.on_snapshot)
+    try:
+        host.start()
+        qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=10_000)
+        window.resize(1100, 800)
+        window.show_session(COMPACTED)
+        chart = window.details.chart
+        qtbot.waitUntil(lambda: len(chart.series.points) >= 5, timeout=10_000)
+    finally:
+        assert host.shutdown()
+        store.close()
+    series = chart.series
+    totals = [p.total_tokens for p in series.points]
+    assert totals == sorted(totals) and totals[-1] == 38_818  # cumulative, to the session's total
+    assert len(series.compactions) == 1  # /compact: 9.8k of context became 591
+    assert series.end > series.start
+
+    image = QImage(chart.size(), QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    chart.render(image)
+    blue = sum(
+        1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+        if image.pixelColor(x, y) == FILL_COLOUR
+    )
+    assert blue > 20  # the context line and its dots were drawn
+
+
+def test_empty_chart_says_why(qtbot) -> None:
+    chart = UsageChart()
+    qtbot.addWidget(chart)
+    chart.set_samples([])
+    assert chart.series.points == ()
+    chart.resize(300, 150)
+    chart.grab()  # paints without error
