@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from llm_session_manager.core.live_match import hint_state, merge, most_recent_in_cwd
+from llm_session_manager.core.live_match import exe_name, hint_state, merge, most_recent_in_cwd
 from llm_session_manager.core.models import LiveState, MappingMethod, SessionFacts
 from llm_session_manager.core.processes import ProcessInfo, ProcessTable
 
@@ -153,8 +153,7 @@ def _is_native(proc: ProcessInfo) -> bool:
 
 
 def _is_launcher(proc: ProcessInfo) -> bool:
-    exe_name = os.path.basename(proc.exe.replace("\\", "/")) or proc.name
-    if not exe_name.startswith("node") or len(proc.cmdline) < 2:
+    if not exe_name(proc).startswith("node") or len(proc.cmdline) < 2:
         return False
     return os.path.basename(proc.cmdline[1].replace("\\", "/")) in ("codex", "codex.js")
 

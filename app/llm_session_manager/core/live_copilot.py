@@ -19,7 +19,12 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from llm_session_manager.core.live_match import hint_state, merge, most_recent_in_cwd
+from llm_session_manager.core.live_match import (
+    hint_state,
+    merge,
+    most_recent_in_cwd,
+    node_script,
+)
 from llm_session_manager.core.models import (
     LiveState,
     LiveStateName,
@@ -108,15 +113,10 @@ def is_native(proc: ProcessInfo) -> bool:
 
 
 def is_launcher(proc: ProcessInfo) -> bool:
-    exe = os.path.basename(proc.exe.replace("\\", "/")) or proc.name
-    if not exe.startswith("node"):
+    script = node_script(proc)
+    if script is None:
         return False
-    for arg in proc.cmdline[1:]:
-        if arg.startswith("-"):
-            continue
-        path = arg.replace("\\", "/")
-        return os.path.basename(path) in ("copilot", "copilot.js") or _PACKAGE + "/" in path
-    return False
+    return os.path.basename(script) in ("copilot", "copilot.js") or _PACKAGE + "/" in script
 
 
 def _fronts(processes: ProcessTable) -> list[tuple[int, ...]]:

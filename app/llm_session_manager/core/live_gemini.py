@@ -12,7 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from llm_session_manager.core.live_match import hint_state, merge, most_recent_in_cwd
+from llm_session_manager.core.live_match import (
+    exe_name,
+    hint_state,
+    merge,
+    most_recent_in_cwd,
+    node_script,
+)
 from llm_session_manager.core.models import LiveState, SessionFacts
 from llm_session_manager.core.processes import ProcessInfo, ProcessTable
 
@@ -36,17 +42,12 @@ def gemini_live(
 
 
 def is_gemini(proc: ProcessInfo) -> bool:
-    exe = os.path.basename(proc.exe.replace("\\", "/")) or proc.name
-    if exe in ("gemini", "gemini.exe"):  # a packaged single binary
+    if exe_name(proc) in ("gemini", "gemini.exe"):  # a packaged single binary
         return True
-    if not exe.startswith("node"):
+    script = node_script(proc)
+    if script is None:
         return False
-    for arg in proc.cmdline[1:]:
-        if arg.startswith("-"):
-            continue
-        path = arg.replace("\\", "/")
-        return os.path.basename(path) in _SCRIPT_NAMES or "/@google/gemini-cli/" in path
-    return False
+    return os.path.basename(script) in _SCRIPT_NAMES or "/@google/gemini-cli/" in script
 
 
 def _fronts(processes: ProcessTable) -> list[tuple[int, ...]]:

@@ -1,4 +1,5 @@
-"""What the agents' live modules share: combining findings and the cwd + recency fallback."""
+"""What the agents' live modules share: combining findings, the cwd + recency fallback, and
+telling a node launcher's script from its command line."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 from collections.abc import Collection, Mapping
 
 from llm_session_manager.core.models import LiveState, LiveStateName, SessionFacts
+from llm_session_manager.core.processes import ProcessInfo
 
 # Turn hints (SessionFacts.turn_hint) that mean the agent is in the middle of a turn.
 ACTIVE_HINTS = frozenset({"working", "tool_running"})
@@ -54,3 +56,19 @@ def most_recent_in_cwd(
         if best is None or at > best_at:
             best, best_at = session_id, at
     return best
+
+
+def exe_name(proc: ProcessInfo) -> str:
+    """The executable's file name (a Windows path too), else the process name."""
+    return os.path.basename(proc.exe.replace("\\", "/")) or proc.name
+
+
+def node_script(proc: ProcessInfo) -> str | None:
+    """The script a node process runs (its first argument that is not an option), with `/` as
+    the separator; None for a process that is not node or runs no script."""
+    if not exe_name(proc).startswith("node"):
+        return None
+    for arg in proc.cmdline[1:]:
+        if not arg.startswith("-"):
+            return arg.replace("\\", "/")
+    return None

@@ -9,16 +9,16 @@ leaves nothing half-imported.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
 
-from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.models import Problem, SessionFacts, SessionKey
-from llm_session_manager.store.db import database, is_store_failure, store_error
+from llm_session_manager.store.db import database
+from llm_session_manager.store.failures import store_failures
 from llm_session_manager.store.records import (
     FileProblemRecord,
     ImportedDocumentRecord,
@@ -165,18 +165,8 @@ class Documents:
 
     # --- errors --------------------------------------------------------------------------------
 
-    @contextmanager
-    def _guard(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except StoreError:
-            raise
-        except Exception as exc:
-            if not is_store_failure(exc):
-                raise
-            error = store_error(self._path, exc)
-            log.warning("store: %s failed: %s", action, error)
-            raise error from exc
+    def _guard(self, action: str) -> AbstractContextManager[None]:
+        return store_failures(self._path, action, log)
 
 
 def _rows(query: Any) -> list[tuple[Any, ...]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +25,11 @@ import orjson
 from peewee import Database, ModelSelect
 
 from llm_session_manager.core.codec import facts_from_stored, facts_to_dict
-from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.models import Problem, SessionFacts, SessionKey, UsageSample
 from llm_session_manager.core.tail import Cursor
 from llm_session_manager.store.bulk import upsert_many
-from llm_session_manager.store.db import is_store_failure, open_database, store_error
+from llm_session_manager.store.db import open_database
+from llm_session_manager.store.failures import store_failures
 from llm_session_manager.store.records import (
     FileCursorRecord,
     NotificationRecord,
@@ -356,18 +356,8 @@ class Store:
 
     # --- errors --------------------------------------------------------------------------------
 
-    @contextmanager
-    def _guard(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except StoreError:
-            raise
-        except Exception as exc:
-            if not is_store_failure(exc):
-                raise
-            error = store_error(self._path, exc)
-            log.warning("store: %s failed: %s", action, error)
-            raise error from exc
+    def _guard(self, action: str) -> AbstractContextManager[None]:
+        return store_failures(self._path, action, log)
 
 
 def _rows(query: ModelSelect[Any]) -> list[tuple[Any, ...]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts, SessionKey
 from llm_session_manager.core.processes import ProcessTable
@@ -111,3 +112,8 @@ def expand_root(root: str, home: Path) -> Path:
     if root == "~" or root.startswith(("~/", "~\\")):
         return home / root[2:]
     return Path(root)
+
+
+def configured_roots(agent_config: AgentConfig, home: Path) -> list[Path]:
+    """The roots the user configured for an agent, `~` expanded; [] means the agent's defaults."""
+    return [expand_root(r, home) for r in agent_config.roots]

@@ -27,7 +27,12 @@ from llm_session_manager.core.models import (
 )
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.similarity import merge_files, top_keywords
-from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile, expand_root
+from llm_session_manager.core.sources.base import (
+    FileAccumulator,
+    TrackedFile,
+    configured_roots,
+    expand_root,
+)
 from llm_session_manager.core.sources.claude_lines import (
     SYNTHETIC_MODEL,
     UsageEntry,
@@ -38,6 +43,7 @@ from llm_session_manager.core.sources.claude_records import (
     RECENT_ERRORS,
     ClaudeFileAccumulator,
 )
+from llm_session_manager.core.sources.listing import entries, is_dir, is_file
 
 AGENT = "claude-code"
 ROLE_MAIN = "main"
@@ -58,10 +64,7 @@ def default_config_dirs(env: Mapping[str, str], home: Path) -> list[Path]:
             text = entry.strip()
             if not text:
                 continue
-            if text == "~" or text.startswith(("~/", "~\\")):
-                path = home / text[2:] if len(text) > 1 else home
-            else:
-                path = Path(text)
+            path = expand_root(text, home)
             if path.name == "projects":
                 path = path.parent
             if path not in dirs:
@@ -80,12 +83,8 @@ def create(
     count_tokens: Callable[[str], int] | None = None,
 ) -> ClaudeCodeSource:
     """The source for the registry: configured config dirs (or their projects/), else defaults."""
-    if agent_config.roots:
-        dirs = [expand_root(r, home) for r in agent_config.roots]
-        dirs = [d.parent if d.name == "projects" else d for d in dirs]
-    else:
-        dirs = default_config_dirs(env, home)
-    return ClaudeCodeSource(dirs, count_tokens=count_tokens)
+    dirs = [d.parent if d.name == "projects" else d for d in configured_roots(agent_config, home)]
+    return ClaudeCodeSource(dirs or default_config_dirs(env, home), count_tokens=count_tokens)
 
 
 class ClaudeCodeSource:
@@ -104,10 +103,10 @@ class ClaudeCodeSource:
         found: list[TrackedFile] = []
         for root in self.roots():
             for project in _subdirs(root):
-                for entry in _entries(project):
-                    if entry.name.endswith(".jsonl") and _is_file(entry):
+                for entry in entries(project):
+                    if entry.name.endswith(".jsonl") and is_file(entry):
                         found.append(TrackedFile(entry.path, entry.name[:-6], ROLE_MAIN))
-                    elif _is_dir(entry):
+                    elif is_dir(entry):
                         found.extend(_subagent_files(entry))
         return found
 
@@ -178,38 +177,16 @@ class ClaudeCodeSource:
 # -- directory listing --------------------------------------------------------------------
 
 
-def _entries(path: Path | str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(path) as it:
-            return list(it)
-    except OSError:  # missing, not a directory, or unreadable: nothing to track there
-        return []
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
-
-
-def _is_file(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_file()
-    except OSError:
-        return False
-
-
 def _subdirs(path: Path) -> list[str]:
-    return [e.path for e in _entries(path) if _is_dir(e)]
+    return [e.path for e in entries(path) if is_dir(e)]
 
 
 def _subagent_files(session_dir: os.DirEntry[str]) -> list[TrackedFile]:
     # A session folder also holds tool-results/ and workflows/; only subagent transcripts count.
     return [
         TrackedFile(e.path, session_dir.name, ROLE_SUBAGENT)
-        for e in _entries(os.path.join(session_dir.path, "subagents"))
-        if e.name.startswith("agent-") and e.name.endswith(".jsonl") and _is_file(e)
+        for e in entries(os.path.join(session_dir.path, "subagents"))
+        if e.name.startswith("agent-") and e.name.endswith(".jsonl") and is_file(e)
     ]
 
 

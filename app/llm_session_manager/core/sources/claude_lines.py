@@ -13,8 +13,9 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from llm_session_manager.core.sources.iso_time import parse_time
+
 SYNTHETIC_MODEL = "<synthetic>"
-TITLE_CHARS = 120
 MESSAGE_CHARS = 200
 
 # Top-level line types that carry nothing the monitor uses. They start with `{"type":"...` in
@@ -86,15 +87,10 @@ def skippable(line: bytes) -> bool:
 
 def parse_ts(value: object) -> float | None:
     """ISO-8601 timestamp -> POSIX seconds; naive times are UTC; anything else is no time."""
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str):
         return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    moment = parse_time(value)
+    return None if moment is None else moment.timestamp()
 
 
 def to_datetime(ts: float | None) -> datetime | None:
@@ -152,12 +148,6 @@ def merge_usage(table: dict[str, list[UsageEntry]], message_id: str, entry: Usag
                 copies[index] = entry
             return
     copies.append(entry)
-
-
-def clip(text: str, limit: int) -> str:
-    """One line, at most `limit` characters, so titles and messages fit a table cell."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def blocks_text(content: object, kinds: tuple[str, ...] = ("text",)) -> str:

@@ -17,10 +17,8 @@ from llm_session_manager.core.similarity import count_words, note_file, tool_fil
 from llm_session_manager.core.sources.claude_lines import (
     MESSAGE_CHARS,
     SYNTHETIC_MODEL,
-    TITLE_CHARS,
     UsageEntry,
     blocks_text,
-    clip,
     has_tool_result,
     merge_usage,
     output_text,
@@ -30,6 +28,7 @@ from llm_session_manager.core.sources.claude_lines import (
     tool_errors,
     usage_entry,
 )
+from llm_session_manager.core.sources.text import clip, short_title
 
 STATE_VERSION = 1
 RECENT_ERRORS = 20
@@ -198,7 +197,7 @@ class ClaudeFileAccumulator:
         count_words(self.words, prompt)
         self.turn_hint = TURN_WORKING
         if self.first_prompt is None:
-            self.first_prompt = clip(prompt, TITLE_CHARS)
+            self.first_prompt = short_title(prompt)
 
     def _system(self, record: dict[str, Any]) -> None:
         ts = self._envelope(record)
@@ -305,7 +304,7 @@ class ClaudeFileAccumulator:
 def _title(value: object) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    return clip(value, TITLE_CHARS)
+    return short_title(value)
 
 
 def _calls_tool(content: object) -> bool:

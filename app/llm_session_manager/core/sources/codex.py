@@ -8,7 +8,6 @@ arithmetic is in `codex_tokens.py`.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -28,11 +27,17 @@ from llm_session_manager.core.models import (
 )
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.similarity import top_keywords
-from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile, expand_root
+from llm_session_manager.core.sources.base import (
+    FileAccumulator,
+    TrackedFile,
+    configured_roots,
+)
 from llm_session_manager.core.sources.codex_rollout import UNKNOWN_MODEL, RolloutAccumulator
 from llm_session_manager.core.sources.codex_tokens import Raw
+from llm_session_manager.core.sources.iso_time import parse_time, parse_times
+from llm_session_manager.core.sources.listing import entries
+from llm_session_manager.core.sources.text import short_title
 
-TITLE_CHARS = 120
 # sessions/YYYY/MM/DD/: deeper folders are not Codex's, and a bound keeps a stray symlink loop
 # from costing a walk.
 MAX_SESSION_DEPTH = 4
@@ -56,29 +61,9 @@ def to_usage(raw: Raw) -> Usage:
     return Usage(input=inp - cached, output=out, cache_read=cached, reasoning=reasoning)
 
 
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _short_title(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
-
-
 def _rollouts(folder: str, depth: int) -> Iterator[tuple[str, str, str]]:
     """(file name, thread id, path) of the rollouts under `folder`, `depth` folders deep."""
-    try:
-        with os.scandir(folder) as entries:
-            listed = list(entries)
-    except OSError:  # missing or unreadable: nothing to track, at the cost of one failed call
-        return
-    for entry in listed:
+    for entry in entries(folder):
         try:
             if depth > 0 and entry.is_dir(follow_symlinks=False):
                 yield from _rollouts(entry.path, depth - 1)
@@ -95,10 +80,7 @@ def create(
     count_tokens: Callable[[str], int] | None = None,
 ) -> CodexSource:
     """The source for the registry: configured Codex homes, else $CODEX_HOME or ~/.codex."""
-    if agent_config.roots:
-        homes = [expand_root(r, home) for r in agent_config.roots]
-    else:
-        homes = default_codex_homes(env, home)
+    homes = configured_roots(agent_config, home) or default_codex_homes(env, home)
     return CodexSource(homes, count_tokens=count_tokens)
 
 
@@ -153,9 +135,9 @@ class CodexSource:
             last_pre_tokens=acc.last_pre,
             last_post_tokens=acc.last_post,
         )
-        recent = tuple(t for t in (parse_time(s) for s in acc.recent_errors) if t is not None)
+        recent = parse_times(acc.recent_errors)
         errors = Errors(acc.tool_errors, acc.api_errors, recent, acc.last_error)
-        title = acc.thread_name or (_short_title(acc.first_prompt) if acc.first_prompt else None)
+        title = acc.thread_name or (short_title(acc.first_prompt) if acc.first_prompt else None)
         return SessionFacts(
             key=key,
             title=title,

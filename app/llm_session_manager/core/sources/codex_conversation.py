@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from llm_session_manager.core.conversation import Conversation, ConversationBuilder, Turn
-from llm_session_manager.core.sources.codex import parse_time
+from llm_session_manager.core.sources.iso_time import parse_time
 from llm_session_manager.core.tail import Cursor, FileStat, read_appended
 
 _MAX_REMEMBERED_CALLS = 1_000

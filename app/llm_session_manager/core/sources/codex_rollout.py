@@ -19,6 +19,11 @@ from typing import Any
 import orjson
 
 from llm_session_manager.core.similarity import changed_paths, count_words, note_file
+from llm_session_manager.core.sources.accumulator_state import (
+    check_version,
+    restore_fields,
+    versioned_copy,
+)
 from llm_session_manager.core.sources.codex_tokens import TokenLedger, raw_usage
 
 PENDING_CHARS = 256 * 1024
@@ -165,28 +170,20 @@ class RolloutAccumulator:
     def dump(self) -> dict[str, Any]:
         state = {k: v for k, v in vars(self).items() if not k.startswith("_") and k != "tokens"}
         state["tokens"] = self.tokens.dump()
-        state["version"] = STATE_VERSION
-        # A deep copy, so the dump does not change while feeding goes on.
-        copy: dict[str, Any] = orjson.loads(orjson.dumps(state))
-        return copy
+        return versioned_copy(state, STATE_VERSION)
 
     @classmethod
     def restore(
         cls, state: dict[str, Any], count_tokens: Callable[[str], int] | None = None
     ) -> RolloutAccumulator:
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"codex state version {state.get('version')!r} not supported")
+        check_version(state, STATE_VERSION, "codex")
         acc = cls(count_tokens)
-        known = set(vars(acc))
-        for key, value in state.items():
-            if key == "version":
-                continue
-            if key == "tokens":
-                acc.tokens = TokenLedger.restore(value)
-                continue
-            if key not in known or key.startswith("_"):
-                raise KeyError(f"unknown codex state field {key!r}")
-            setattr(acc, key, value)
+
+        def tokens(value: Any) -> None:
+            acc.tokens = TokenLedger.restore(value)
+
+        public = {k for k in vars(acc) if not k.startswith("_")}
+        restore_fields(acc, state, "codex", public, {"tokens": tokens})
         return acc
 
     # ---- feeding ---------------------------------------------------------------------------

@@ -31,9 +31,9 @@ from llm_session_manager.core.sources.json_values import (
     as_str,
     earliest,
     latest,
-    short_title,
     to_time,
 )
+from llm_session_manager.core.sources.text import short_title
 
 AGENT = "copilot-vscode"
 RECENT_ERRORS = 10

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,17 @@ from llm_session_manager.core.models import (
     Usage,
 )
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile, expand_root
+from llm_session_manager.core.sources.base import (
+    FileAccumulator,
+    TrackedFile,
+    configured_roots,
+)
 from llm_session_manager.core.sources.copilot_events import EventsAccumulator, Raw
+from llm_session_manager.core.sources.iso_time import parse_time, parse_times
+from llm_session_manager.core.sources.listing import entries_by_name
+from llm_session_manager.core.sources.stat_cache import StatCache
+from llm_session_manager.core.sources.text import short_title
 
-TITLE_CHARS = 120
 WORKSPACE_BYTES = 64 << 10
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -59,10 +65,7 @@ def create(
     count_tokens: Callable[[str], int] | None = None,
 ) -> CopilotCliSource:
     """The source for the registry: configured homes, else $COPILOT_HOME or ~/.copilot."""
-    if agent_config.roots:
-        homes = [expand_root(r, home) for r in agent_config.roots]
-    else:
-        homes = default_copilot_homes(env, home)
+    homes = configured_roots(agent_config, home) or default_copilot_homes(env, home)
     return CopilotCliSource(homes)
 
 
@@ -71,29 +74,6 @@ def to_usage(raw: Raw) -> Usage:
     inp, out, read, write = raw
     return Usage(input=max(inp - read - write, 0), output=out, cache_creation=write,
                  cache_read=read)
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _short_title(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
-
-
-def _listing(folder: str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as entries:
-            return sorted(entries, key=lambda e: e.name)
-    except OSError:  # missing or unreadable: nothing to track
-        return []
 
 
 class WorkspaceMarker:
@@ -111,7 +91,7 @@ class CopilotCliSource:
 
     def __init__(self, homes: Sequence[Path]) -> None:
         self._homes = list(homes)
-        self._workspaces: dict[str, tuple[tuple[int, int], dict[str, Any] | None]] = {}
+        self._workspaces: StatCache[dict[str, Any]] = StatCache()
 
     def roots(self) -> Sequence[Path]:
         return [home / "session-state" for home in self._homes]
@@ -124,7 +104,7 @@ class CopilotCliSource:
         return [t for root in self.roots() for t in self._sessions(str(root))]
 
     def _sessions(self, root: str) -> Iterator[TrackedFile]:
-        for entry in _listing(root):
+        for entry in entries_by_name(root):
             try:
                 if entry.name.startswith("."):
                     continue  # .session-operation-locks and the like
@@ -173,13 +153,13 @@ class CopilotCliSource:
             last_pre_tokens=acc.last_pre,
             last_post_tokens=acc.last_post,
         )
-        recent = tuple(t for t in (parse_time(s) for s in acc.recent_errors) if t is not None)
+        recent = parse_times(acc.recent_errors)
         errors = Errors(acc.tool_errors, acc.api_errors, recent, acc.last_error)
         name = _str(workspace.get("name")) or _str(workspace.get("summary"))
-        title = name or (acc.first_prompt and _short_title(acc.first_prompt)) or None
+        title = name or (acc.first_prompt and short_title(acc.first_prompt)) or None
         return SessionFacts(
             key=key,
-            title=_short_title(title) if title else None,
+            title=short_title(title) if title else None,
             first_prompt=acc.first_prompt,
             cwd=_str(workspace.get("cwd")) or acc.cwd,
             git_branch=_str(workspace.get("branch")) or acc.branch,
@@ -198,24 +178,7 @@ class CopilotCliSource:
 
     def _workspace(self, path: str) -> dict[str, Any] | None:
         """workspace.yaml as a mapping; read again only when its stat changed."""
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        stamp = (st.st_mtime_ns, st.st_size)
-        cached = self._workspaces.get(path)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        value: dict[str, Any] | None = None
-        if st.st_size <= WORKSPACE_BYTES:
-            try:
-                with open(path, "rb") as handle:
-                    loaded = yaml.load(handle.read(WORKSPACE_BYTES), Loader=_SafeLoader)
-                value = loaded if isinstance(loaded, dict) else None
-            except (OSError, yaml.YAMLError):
-                value = None
-        self._workspaces[path] = (stamp, value)
-        return value
+        return self._workspaces.get(path, _read_workspace)
 
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
@@ -223,6 +186,17 @@ class CopilotCliSource:
         from llm_session_manager.core.live_copilot import copilot_live
 
         return copilot_live(self._homes, processes, sessions)
+
+
+def _read_workspace(path: str, size: int) -> dict[str, Any] | None:
+    if size > WORKSPACE_BYTES:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            loaded = yaml.load(handle.read(WORKSPACE_BYTES), Loader=_SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
 
 
 def _str(value: Any) -> str | None:

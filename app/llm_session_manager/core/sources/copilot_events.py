@@ -20,6 +20,12 @@ from typing import Any
 
 import orjson
 
+from llm_session_manager.core.sources.accumulator_state import (
+    check_version,
+    restore_fields,
+    versioned_copy,
+)
+
 STATE_VERSION = 1
 RECENT_ERRORS = 20
 MESSAGE_CHARS = 300
@@ -88,23 +94,13 @@ class EventsAccumulator:
     # ---- state -----------------------------------------------------------------------------
 
     def dump(self) -> dict[str, Any]:
-        state = dict(vars(self))
-        state["version"] = STATE_VERSION
-        copy: dict[str, Any] = orjson.loads(orjson.dumps(state))  # detached from live state
-        return copy
+        return versioned_copy(vars(self), STATE_VERSION)
 
     @classmethod
     def restore(cls, state: dict[str, Any]) -> EventsAccumulator:
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"copilot state version {state.get('version')!r} not supported")
+        check_version(state, STATE_VERSION, "copilot")
         acc = cls()
-        known = set(vars(acc))
-        for key, value in state.items():
-            if key == "version":
-                continue
-            if key not in known:
-                raise KeyError(f"unknown copilot state field {key!r}")
-            setattr(acc, key, value)
+        restore_fields(acc, state, "copilot", set(vars(acc)))
         return acc
 
     # ---- feeding ---------------------------------------------------------------------------

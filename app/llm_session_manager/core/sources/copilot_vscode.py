@@ -19,10 +19,10 @@ import orjson
 from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.sources.base import SnapshotRead, expand_root
+from llm_session_manager.core.sources.base import SnapshotRead, configured_roots
 from llm_session_manager.core.sources.copilot_chat import AGENT, session_facts
 from llm_session_manager.core.sources.copilot_log import MAX_LINE_BYTES, replay_log
-from llm_session_manager.core.sources.editor_dirs import user_dirs, workspace_folder
+from llm_session_manager.core.sources.editor_dirs import user_dirs, workspace_dirs, workspace_folder
 from llm_session_manager.core.sources.json_values import as_dict
 from llm_session_manager.core.sources.text_tokens import TextCounter
 
@@ -45,10 +45,7 @@ def create(
     count_tokens: Callable[[str], int] | None = None,
 ) -> CopilotVSCodeSource:
     """The source for the registry: configured user dirs (`…/Code/User`), else every editor's."""
-    if agent_config.roots:
-        dirs = [expand_root(r, home) for r in agent_config.roots]
-    else:
-        dirs = default_user_dirs(env, home)
+    dirs = configured_roots(agent_config, home) or default_user_dirs(env, home)
     return CopilotVSCodeSource(dirs, count_tokens=count_tokens)
 
 
@@ -84,12 +81,7 @@ class CopilotVSCodeSource:
     def watched(self) -> list[str]:
         found: list[str] = []
         for user in self._dirs:
-            try:
-                with os.scandir(user / "workspaceStorage") as entries:
-                    workspaces = sorted(e.path for e in entries if e.is_dir())
-            except OSError:
-                workspaces = []
-            for workspace in workspaces:
+            for workspace in workspace_dirs(user):
                 found += _session_files(os.path.join(workspace, SESSIONS_DIR))
             found += _session_files(str(user / "globalStorage" / EMPTY_WINDOW_DIR))
         return found

@@ -27,7 +27,7 @@ import orjson
 from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts, SessionKey
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.sources.base import SnapshotRead, expand_root
+from llm_session_manager.core.sources.base import SnapshotRead, configured_roots
 from llm_session_manager.core.sources.cursor_db import (
     BUSY_TIMEOUT_S,
     DbBusy,
@@ -45,7 +45,12 @@ from llm_session_manager.core.sources.cursor_records import (
     header_bubble_ids,
     inline_bubbles,
 )
-from llm_session_manager.core.sources.editor_dirs import uri_to_path, user_dirs, workspace_folder
+from llm_session_manager.core.sources.editor_dirs import (
+    uri_to_path,
+    user_dirs,
+    workspace_dirs,
+    workspace_folder,
+)
 from llm_session_manager.core.sources.json_values import as_dict, as_list, as_str
 from llm_session_manager.core.sources.text_tokens import TextCounter
 
@@ -70,10 +75,7 @@ def create(
     count_tokens: Callable[[str], int] | None = None,
 ) -> CursorSource:
     """The source for the registry: configured user dirs (`…/Cursor/User`), else the OS default."""
-    if agent_config.roots:
-        dirs = [expand_root(r, home) for r in agent_config.roots]
-    else:
-        dirs = default_user_dirs(env, home)
+    dirs = configured_roots(agent_config, home) or default_user_dirs(env, home)
     return CursorSource(dirs, count_tokens=count_tokens)
 
 
@@ -143,12 +145,7 @@ class CursorSource:
         found: list[str] = []
         for user in self._dirs:
             found += _db_files(str(user / "globalStorage"))
-            try:
-                with os.scandir(user / "workspaceStorage") as entries:
-                    folders = sorted(e.path for e in entries if e.is_dir())
-            except OSError:
-                continue
-            for folder in folders:
+            for folder in workspace_dirs(user):
                 found += _db_files(folder)
         listed = set(found)
         # A workspace folder Cursor deleted no longer names a project for any composer.

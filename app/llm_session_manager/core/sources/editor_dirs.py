@@ -7,6 +7,7 @@ Cursor and the Copilot Chat sources read this layout, so it is resolved here onc
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -60,6 +61,15 @@ def uri_to_path(uri: str) -> str | None:
     if parts.scheme == "file" and parts.netloc:
         path = f"//{parts.netloc}{path}"  # a UNC share
     return path
+
+
+def workspace_dirs(user_dir: Path) -> list[str]:
+    """The `workspaceStorage/<hash>/` folders of one user dir, sorted; [] when there are none."""
+    try:
+        with os.scandir(user_dir / "workspaceStorage") as entries:
+            return sorted(e.path for e in entries if e.is_dir())
+    except OSError:
+        return []
 
 
 def workspace_folder(workspace_dir: str) -> str | None:

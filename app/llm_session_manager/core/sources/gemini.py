@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +31,18 @@ from llm_session_manager.core.models import (
     Usage,
 )
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile, expand_root
+from llm_session_manager.core.sources.base import (
+    FileAccumulator,
+    TrackedFile,
+    configured_roots,
+)
 from llm_session_manager.core.sources.gemini_chat import ChatAccumulator
 from llm_session_manager.core.sources.gemini_tokens import prompt_size, to_usage
+from llm_session_manager.core.sources.iso_time import parse_time, parse_times
+from llm_session_manager.core.sources.listing import entries, entries_by_name
+from llm_session_manager.core.sources.stat_cache import StatCache
+from llm_session_manager.core.sources.text import short_title
 
-TITLE_CHARS = 120
 SMALL_FILE_BYTES = 64 << 10  # .project_root, the start of a chat file
 PROJECTS_FILE_BYTES = 1 << 20
 _CHAT = re.compile(r"^session-.+\.jsonl?$")
@@ -57,34 +63,7 @@ def create(
     count_tokens: Callable[[str], int] | None = None,
 ) -> GeminiSource:
     """The source for the registry: configured Gemini dirs, else $GEMINI_CLI_HOME or ~/.gemini."""
-    if agent_config.roots:
-        dirs = [expand_root(r, home) for r in agent_config.roots]
-    else:
-        dirs = default_gemini_dirs(env, home)
-    return GeminiSource(dirs)
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _short_title(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
-
-
-def _listing(folder: str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as entries:
-            return list(entries)
-    except OSError:  # missing or unreadable: nothing to track
-        return []
+    return GeminiSource(configured_roots(agent_config, home) or default_gemini_dirs(env, home))
 
 
 def _read_small(path: str, limit: int = SMALL_FILE_BYTES) -> bytes | None:
@@ -103,7 +82,7 @@ class GeminiSource:
         # path -> (inode, session id): a chat's id is read once from its first bytes.
         self._ids: dict[str, tuple[int, str]] = {}
         # small side files (.project_root, projects.json), re-read only when their stat changes
-        self._small: dict[str, tuple[tuple[int, int], Any]] = {}
+        self._small: StatCache[Any] = StatCache()
 
     def roots(self) -> Sequence[Path]:
         return [d / "tmp" for d in self._dirs]
@@ -113,17 +92,17 @@ class GeminiSource:
     def discover(self) -> list[TrackedFile]:
         found: list[TrackedFile] = []
         for root in self.roots():
-            for project in _listing(str(root)):
+            for project in entries(root):
                 chats = os.path.join(project.path, "chats")
                 found += self._chats(chats)
         return found
 
     def _chats(self, chats: str) -> Iterator[TrackedFile]:
-        for entry in sorted(_listing(chats), key=lambda e: e.name):
+        for entry in entries_by_name(chats):
             try:
                 if entry.is_dir(follow_symlinks=False):
                     # chats/<parent session id>/<session id>.jsonl: a sub-agent of that session
-                    for sub in sorted(_listing(entry.path), key=lambda e: e.name):
+                    for sub in entries_by_name(entry.path):
                         if sub.name.endswith(".jsonl") and sub.is_file():
                             yield TrackedFile(sub.path, entry.name, "subagent")
                 elif _CHAT.match(entry.name) and entry.is_file():
@@ -186,9 +165,9 @@ class GeminiSource:
         own = acc.replies_with_tokens()
         model = acc.model or next((m for m, _ in reversed(own) if m), None)
         context = Context(tokens=prompt_size(own[-1][1]) if own else None)
-        recent = tuple(t for t in (parse_time(s) for s in acc.recent_errors) if t is not None)
+        recent = parse_times(acc.recent_errors)
         errors = Errors(acc.tool_errors, acc.api_errors, recent, acc.last_error)
-        title = acc.summary or (_short_title(acc.first_prompt) if acc.first_prompt else None)
+        title = acc.summary or (short_title(acc.first_prompt) if acc.first_prompt else None)
         return SessionFacts(
             key=key,
             title=title,
@@ -223,19 +202,12 @@ class GeminiSource:
         return None
 
     def _small_file(self, path: str, parse: Callable[[bytes], Any]) -> Any:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        stamp = (st.st_mtime_ns, st.st_size)
-        cached = self._small.get(path)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        limit = PROJECTS_FILE_BYTES if path.endswith(".json") else SMALL_FILE_BYTES
-        data = _read_small(path, limit)
-        value = parse(data) if data is not None and len(data) < limit else None
-        self._small[path] = (stamp, value)
-        return value
+        def read(path: str, size: int) -> Any:
+            limit = PROJECTS_FILE_BYTES if path.endswith(".json") else SMALL_FILE_BYTES
+            data = _read_small(path, limit)
+            return parse(data) if data is not None and len(data) < limit else None
+
+        return self._small.get(path, read)
 
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]

@@ -24,6 +24,11 @@ from typing import Any
 
 import orjson
 
+from llm_session_manager.core.sources.accumulator_state import (
+    check_version,
+    restore_fields,
+    versioned_copy,
+)
 from llm_session_manager.core.sources.gemini_legacy import LegacyScanner
 from llm_session_manager.core.sources.gemini_tokens import RAW_KEYS, raw_tokens
 
@@ -87,25 +92,17 @@ class ChatAccumulator:
     def dump(self) -> dict[str, Any]:
         state = {k: v for k, v in vars(self).items() if k != "scanner"}
         state["scanner"] = self.scanner.dump() if self.scanner is not None else None
-        state["version"] = STATE_VERSION
-        copy: dict[str, Any] = orjson.loads(orjson.dumps(state))  # detached from live state
-        return copy
+        return versioned_copy(state, STATE_VERSION)
 
     @classmethod
     def restore(cls, state: dict[str, Any]) -> ChatAccumulator:
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"gemini state version {state.get('version')!r} not supported")
+        check_version(state, STATE_VERSION, "gemini")
         acc = cls(bool(state.get("legacy")))
-        known = set(vars(acc))
-        for key, value in state.items():
-            if key == "version":
-                continue
-            if key == "scanner":
-                acc.scanner = None if value is None else LegacyScanner.restore(value)
-                continue
-            if key not in known:
-                raise KeyError(f"unknown gemini state field {key!r}")
-            setattr(acc, key, value)
+
+        def scanner(value: Any) -> None:
+            acc.scanner = None if value is None else LegacyScanner.restore(value)
+
+        restore_fields(acc, state, "gemini", set(vars(acc)), {"scanner": scanner})
         return acc
 
     # ---- feeding ---------------------------------------------------------------------------

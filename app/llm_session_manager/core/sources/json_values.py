@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-TITLE_CHARS = 120
+from llm_session_manager.core.sources.iso_time import parse_time
+
 FIRST_PROMPT_CHARS = 2000  # enough for a brief; bounds what each session keeps in memory
 # Epoch milliseconds between 2001 and 2286: anything else is not a time these apps wrote.
 _MS_MIN, _MS_MAX = 978_307_200_000, 9_999_999_999_999
@@ -22,11 +23,7 @@ def to_time(value: Any) -> datetime | None:
             return None
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        return parse_time(value.replace("Z", "+00:00"))
     return None
 
 
@@ -47,11 +44,6 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def short_title(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 def latest(*times: datetime | None) -> datetime | None:

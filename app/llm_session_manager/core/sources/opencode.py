@@ -26,7 +26,7 @@ from pathlib import Path
 from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.sources.base import SnapshotRead, expand_root
+from llm_session_manager.core.sources.base import SnapshotRead, configured_roots
 from llm_session_manager.core.sources.opencode_db import (
     DatabaseBusy,
     NotOpencodeDatabase,
@@ -54,10 +54,7 @@ def create(
     count_tokens: Callable[[str], int] | None = None,
 ) -> OpencodeSource:
     """The source for the registry: configured data folders, else opencode's own."""
-    if agent_config.roots:
-        dirs = [expand_root(r, home) for r in agent_config.roots]
-    else:
-        dirs = default_data_dirs(env, home)
+    dirs = configured_roots(agent_config, home) or default_data_dirs(env, home)
     extra: list[Path] = []
     named = env.get("OPENCODE_DB", "").strip()
     if named and named != ":memory:":

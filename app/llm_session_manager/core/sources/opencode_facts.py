@@ -26,10 +26,10 @@ from llm_session_manager.core.models import (
     SessionKey,
     Usage,
 )
+from llm_session_manager.core.sources.text import short_title
 
 AGENT = "opencode"
 MAX_RECENT_ERRORS = 20
-TITLE_CHARS = 120
 # A user pressing Esc is not an error of the session (opencode records the abort on the message).
 _NOT_ERRORS = frozenset({"MessageAbortedError"})
 
@@ -145,7 +145,7 @@ def build_facts(
 ) -> SessionFacts:
     title = row.title if row.title and not _is_placeholder(row.title) else None
     if title is None and first_prompt:
-        title = _short(first_prompt)
+        title = short_title(first_prompt)
     context = Context(tokens=tally.context_tokens, compactions=tally.compactions)
     errors = Errors(
         tool=tally.tool_errors,
@@ -206,11 +206,6 @@ def _error_text(error: Mapping[str, Any]) -> str:
 def _is_placeholder(title: str) -> bool:
     # Until the title request answers, opencode names a session "New session - <ISO time>".
     return title.startswith(("New session - ", "Child session - "))
-
-
-def _short(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 def _obj(value: Any) -> Mapping[str, Any]:

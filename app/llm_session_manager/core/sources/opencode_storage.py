@@ -21,10 +21,11 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from llm_session_manager.core.sources.opencode_facts import (
     MessageTally,
@@ -36,6 +37,7 @@ from llm_session_manager.core.sources.opencode_facts import (
 RECENT_S = 6 * 3600  # a message folder changed this recently may belong to a live session
 
 _Sig = tuple[int, int]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -131,38 +133,38 @@ class LegacyStorage:
             if path not in live_paths:
                 del self._rows[path]
         for sid, path in self._session_files.items():
-            sig = _sig(path)
-            if sig is None:
-                continue
-            cached = self._rows.get(path)
-            if cached is None or cached[0] != sig:
-                data = _load(path)
-                if data is None:
-                    self.unreadable.append(path)
-                    continue
-                cached = (sig, _row(sid, data))
-                self._rows[path] = cached
-            rows[sid] = cached[1]
+            row = self._parsed(path, self._rows, partial(_row, sid))
+            if row is not None:
+                rows[sid] = row
         return rows
 
     def _read_messages(self, sid: str) -> list[tuple[str, _Message]]:
         out: list[tuple[str, _Message]] = []
         for path in _files(str(self.root / "message" / sid), ".json"):
-            sig = _sig(path)
-            if sig is None:
-                continue
-            cached = self._messages.get(path)
-            if cached is None or cached[0] != sig:
-                data = _load(path)
-                if data is None:
-                    self.unreadable.append(path)
-                    continue
-                cached = (sig, self._message(Path(path).stem, data))
-                self._messages[path] = cached
-            out.append((path, cached[1]))
+            message = self._parsed(path, self._messages, partial(self._message, Path(path).stem))
+            if message is not None:
+                out.append((path, message))
         # Message ids sort by creation time (opencode's ids are time-ordered), files by name too.
         out.sort(key=lambda item: (_created(item[1].data), item[0]))
         return out
+
+    def _parsed(
+        self, path: str, cache: dict[str, tuple[_Sig, _T]], parse: Callable[[dict[str, Any]], _T]
+    ) -> _T | None:
+        """`path` parsed, from `cache` while its stat is unchanged; None when it is gone, or
+        unreadable (then it is noted in `unreadable`, to be read again on the next poll)."""
+        sig = _sig(path)
+        if sig is None:
+            return None
+        cached = cache.get(path)
+        if cached is None or cached[0] != sig:
+            data = _load(path)
+            if data is None:
+                self.unreadable.append(path)
+                return None
+            cached = (sig, parse(data))
+            cache[path] = cached
+        return cached[1]
 
     def _message(self, mid: str, data: dict[str, Any]) -> _Message:
         errors: list[tuple[int | None, str | None]] = []
