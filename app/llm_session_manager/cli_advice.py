@@ -49,6 +49,7 @@ def cmd_recommend(ctx: Context) -> int:
     cooldown = timedelta(minutes=ctx.config.recommend.cooldown_minutes)
     log = RecommendationLog(cooldown, ctx.poller().store)
     new = {r.id for r in log.fresh(recs, snapshot.taken_at)}
+    recs = [_with_brief(ctx, r) for r in recs]
     if args.format == "json":
         json.dump([recommendation_json(r, r.id in new) for r in recs], sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -61,6 +62,22 @@ def cmd_recommend(ctx: Context) -> int:
               "usage and cost figures are estimates from local records)")
     _warn(ctx, snapshot.problems)
     return 0
+
+
+def _with_brief(ctx: Context, rec: Recommendation) -> Recommendation:
+    """A restart comes with its continuation brief ready (read from the record, redacted)."""
+    if rec.kind != "restart" or rec.brief is not None or not rec.keys:
+        return rec
+    from dataclasses import replace
+
+    from llm_session_manager.core.errors import AppError
+    from llm_session_manager.core.handoff import brief_for
+
+    try:
+        return replace(rec, brief=brief_for(ctx.poller(), rec.keys[0]))
+    except (AppError, OSError) as exc:
+        print(f"warning: no brief for {rec.keys[0]}: {exc}", file=sys.stderr)
+        return rec
 
 
 def cmd_usage(ctx: Context) -> int:
@@ -114,6 +131,9 @@ def recommendation_text(rec: Recommendation, new: bool) -> str:
         lines.append(f"  start fresh: {rec.command}")
     if rec.resume_command:
         lines.append(f"  resume: {rec.resume_command}")
+    if rec.brief:
+        lines.append("  continuation brief (paste as the fresh session's first prompt):")
+        lines.extend(f"    {line}".rstrip() for line in rec.brief.splitlines())
     return "\n".join(lines)
 
 

@@ -123,3 +123,20 @@ def test_usage_table_says_estimate_and_shows_the_run_out() -> None:
     assert "claude-code  5 hours  150k    $0.42     50k     400k   2026-11-25 10:45" in text
     assert "codex        7 days   85k     no price  0       80k    limit reached" in text
     assert "no usage in the last 7 days" in usage_table([])
+
+
+def test_restart_comes_with_its_continuation_brief(
+    cli_env: Path, sample_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill_hello(sample_home)
+    config = cli_env / "config.yaml"
+    config.write_text("recommend:\n  restart_fill: 0.85\n  restart_compactions: 0\n")
+    recs = json.loads(run(cli_env, capsys, "--config", str(config), "recommend", "--format",
+                          "json", "--kind", "restart"))
+    (restart,) = recs
+    assert restart["sessions"] == [f"claude-code:{HELLO}"]
+    brief = restart["brief"]
+    assert brief and "Say hello" in brief  # the session's first prompt, from its record
+    out = run(cli_env, capsys, "--config", str(config), "recommend", "--kind", "restart")
+    assert "continuation brief (paste as the fresh session's first prompt):" in out
+    assert "    " + brief.splitlines()[0] in out

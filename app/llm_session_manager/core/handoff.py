@@ -73,6 +73,18 @@ def preview(poller: Poller, key: SessionKey, redact: bool = True) -> str:
     return render(document, "markdown")
 
 
+def brief_for(poller: Poller, key: SessionKey, redact: bool = True) -> str:
+    """The continuation brief alone, read from the session's record (for restart advice)."""
+    from llm_session_manager.core.brief import continuation_brief
+    from llm_session_manager.core.redact import Redactor
+
+    session = _session(poller, key)
+    if session is None:
+        raise SessionNotFound(f"no session {key} (see `list` for IDs)")
+    brief = continuation_brief(session, _conversation(poller, session))
+    return Redactor().text(brief) if redact else brief
+
+
 def session_document(
     poller: Poller, key: SessionKey, redact: bool = True
 ) -> tuple[dict[str, Any], int, bool]:
