@@ -20,6 +20,10 @@ def main() -> int:
         ("ruff", [PY, "-m", "ruff", "check", "app", "tests", "benchmarks", "packaging"]),
         ("mypy", [PY, "-m", "mypy"]),
         ("pytest", [PY, "-m", "pytest", "-q", "-m", "not e2e", *sys.argv[1:]]),
+        # The real tray under Xvfb (tests/e2e/desktop.py starts its own X server and bus).
+        ("e2e", [PY, "-m", "pytest", "-q", "-m", "e2e", "tests/e2e"]),
+        # The PyInstaller one-dir bundle, then its --version and --self-test (packaging/README.md).
+        ("bundle", [PY, "packaging/build.py", "--onedir", "--smoke"]),
     ]
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     failed: list[str] = []

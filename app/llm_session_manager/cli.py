@@ -213,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Monitor AI coding sessions: exact tokens, context fill, health and cost.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--self-test", action="store_true",
+        help="check this installation over bundled samples (no user files touched) and exit",
+    )
     parser.add_argument("--data-dir", help="keep the database and config under this folder")
     parser.add_argument("--config", help="the YAML config file to use")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -267,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     from llm_session_manager.cli_handoff import register as register_handoff
 
     register_handoff(sub)
+    from llm_session_manager.cli_autostart import register as register_autostart
+
+    register_autostart(sub)
     return parser
 
 
@@ -277,6 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.self_test:
+        from llm_session_manager.selftest import run_self_test
+
+        return run_self_test()
     func: Callable[[Context], int] = cmd_tray if args.command is None else args.func
     try:
         ctx = Context(args)

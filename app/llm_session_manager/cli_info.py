@@ -1,4 +1,8 @@
-"""`info`: what a user pastes into a bug report — version, paths, roots, tokenizer, problems."""
+"""`info`: what a user pastes into a bug report.
+
+Version, paths, each agent's roots, the tokenizer, the desktop (tray, notifications, start at
+login) and the problems seen.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ def info_text(ctx: Context) -> str:
         f"({'present' if paths.config_file.exists() else 'absent: defaults'})",
         f"database: {paths.db_path}",
         f"tokenizer: {tokenizer_status()}",
+        *_desktop_lines(),
         "",
     ]
     poller = ctx.poller()
@@ -61,3 +66,19 @@ def info_text(ctx: Context) -> str:
     else:
         lines.append("problems: none")
     return "\n".join(lines)
+
+
+def _desktop_lines() -> list[str]:
+    """Tray, notifications and start at login: each answers even when Qt or the bus cannot."""
+    from llm_session_manager import autostart
+    from llm_session_manager.ui.desktop_probe import notification_status, tray_status
+
+    try:
+        login = autostart.status().text()
+    except OSError as exc:
+        login = f"start at login: unknown ({exc})"
+    return [
+        f"system tray: {tray_status()}",
+        f"notifications: {notification_status()}",
+        login,
+    ]

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from llm_session_manager.config import Config, config_to_dict
 from llm_session_manager.core.models import Problem
 from llm_session_manager.paths import AppPaths
+from llm_session_manager.ui.start_at_login import StartAtLoginBox
 
 
 def effective_yaml(config: Config) -> str:
@@ -59,6 +60,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.problems)
         layout.addWidget(QLabel("Effective settings:", self))
         layout.addWidget(self.text, 1)
+        self.start_at_login = StartAtLoginBox(self)  # written at once, not on the file's reload
+        layout.addWidget(self.start_at_login)
         layout.addWidget(buttons)
         buttons.rejected.connect(self.reject)
         self.open_button.clicked.connect(self.open_file)
