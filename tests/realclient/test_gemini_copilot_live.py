@@ -9,6 +9,7 @@ requests the client records.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -70,6 +71,24 @@ def type_line(tmux: Tmux, window: str, text: str) -> None:
     tmux.send(window, "-l", text)
     wait_for_screen(tmux, window, text)
     tmux.send(window, "Enter")
+
+
+# On a loaded machine the CLI has been seen to outlive /quit by minutes (its window gone, its
+# node processes still there); what is under test is that the app sees the exit, so a client
+# still running after the grace period is stopped the way a user would, with SIGTERM.
+QUIT_GRACE_S = 20.0
+
+
+def stop_if_lingering(pids: set[int], grace: float) -> None:
+    procs = []
+    for p in pids:
+        with contextlib.suppress(psutil.Error):
+            procs.append(psutil.Process(p))
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    psutil.wait_procs(alive, timeout=10)
 
 
 def family(pid: int) -> set[int]:
@@ -147,7 +166,9 @@ def test_gemini_interactive_is_live_then_ended_with_billed_tokens(
     )  # fmt: skip
     assert idle["pids"]
 
+    client = family(pid)  # before quitting: an exiting parent no longer lists its children
     type_line(tmux, window, "/quit")
+    stop_if_lingering(client, QUIT_GRACE_S)
     ended = wait_for_session(
         sandbox, tmux, window, "gemini",
         lambda s: s["session_id"] == live["session_id"] and s["state"] == "ended", "ended",
