@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from llm_session_manager.config import AgentConfig
+from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import (
     Context,
     Errors,
@@ -179,6 +180,12 @@ class CopilotCliSource:
     def _workspace(self, path: str) -> dict[str, Any] | None:
         """workspace.yaml as a mapping; read again only when its stat changed."""
         return self._workspaces.get(path, _read_workspace)
+
+    def conversation(self, facts: SessionFacts) -> Conversation:
+        """The session's conversation, streamed from its events file (ConversationReader)."""
+        from llm_session_manager.core.sources.copilot_conversation import read_conversation
+
+        return read_conversation(facts.paths)
 
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from llm_session_manager.config import AgentConfig
+from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.sources.base import SnapshotRead, configured_roots
@@ -107,6 +108,18 @@ class CopilotVSCodeSource:
         if counter.failure:
             problems.append(Problem(AGENT, counter.failure))
         return SnapshotRead(tuple(facts), tuple(problems))
+
+    def conversation(self, facts: SessionFacts) -> Conversation:
+        """The session's conversation, from its session document (ConversationReader)."""
+        from llm_session_manager.core.sources.copilot_chat_conversation import conversation_of
+
+        problems: list[Problem] = []
+        for path in facts.paths:
+            doc = self._load(path, problems, self._max_line)
+            if doc is not None:
+                return conversation_of(doc)
+        reason = problems[0].message if problems else "the session file is gone"
+        return Conversation(unavailable=f"the session could not be read ({reason})")
 
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]

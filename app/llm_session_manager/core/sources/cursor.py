@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from llm_session_manager.config import AgentConfig
+from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts, SessionKey
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.sources.base import SnapshotRead, configured_roots
@@ -186,6 +187,14 @@ class CursorSource:
         if counter.failure:
             problems.append(Problem(AGENT, counter.failure))
         return SnapshotRead(tuple(out.values()), tuple(problems), tuple(retry))
+
+    def conversation(self, facts: SessionFacts) -> Conversation:
+        """The conversation, read from the database its facts came from (ConversationReader)."""
+        from llm_session_manager.core.sources.cursor_conversation import read_conversation
+
+        if not facts.paths:
+            return Conversation(unavailable="no Cursor database is known for this conversation")
+        return read_conversation(facts.key.session_id, facts.paths[0], self._timeout)
 
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]

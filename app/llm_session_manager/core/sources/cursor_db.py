@@ -98,3 +98,9 @@ def kv_prefix(conn: sqlite3.Connection, prefix: str) -> list[tuple[str, bytes | 
         "SELECT key, value FROM cursorDiskKV WHERE key >= ? AND key < ?", (prefix, upper)
     )
     return [(str(key), value) for key, value in rows if value is not None]
+
+
+def kv_value(conn: sqlite3.Connection, key: str) -> bytes | str | None:
+    """One `cursorDiskKV` value, so a long conversation is read a message at a time."""
+    row = conn.execute("SELECT value FROM cursorDiskKV WHERE key = ?", (key,)).fetchone()
+    return None if row is None else row[0]

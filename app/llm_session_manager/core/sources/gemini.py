@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from llm_session_manager.config import AgentConfig
+from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import (
     Context,
     Errors,
@@ -208,6 +209,12 @@ class GeminiSource:
             return parse(data) if data is not None and len(data) < limit else None
 
         return self._small.get(path, read)
+
+    def conversation(self, facts: SessionFacts) -> Conversation:
+        """The session's conversation, streamed from its chat files (ConversationReader)."""
+        from llm_session_manager.core.sources.gemini_conversation import read_conversation
+
+        return read_conversation(facts.paths)
 
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from llm_session_manager.config import AgentConfig
+from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.sources.base import SnapshotRead, configured_roots
@@ -154,6 +155,13 @@ class OpencodeSource:
                 facts.append(build_facts(row, tally, prompt, paths))
             retry += legacy.unreadable
         return SnapshotRead(tuple(facts), tuple(problems), tuple(retry))
+
+    def conversation(self, facts: SessionFacts) -> Conversation:
+        """The session's messages and parts, from the record its facts came from
+        (ConversationReader)."""
+        from llm_session_manager.core.sources.opencode_conversation import read_conversation
+
+        return read_conversation(facts.key.session_id, facts.paths)
 
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]

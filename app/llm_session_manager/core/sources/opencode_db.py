@@ -231,3 +231,11 @@ def _json(raw: Any) -> dict[str, Any] | None:
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+@contextmanager
+def open_readonly(path: str) -> Iterator[sqlite3.Connection]:
+    """The connection `read_database` uses (read-only, short busy timeout, one read
+    transaction), for the conversation reader."""
+    with _connect(path) as db:
+        yield db
