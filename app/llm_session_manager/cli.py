@@ -176,13 +176,27 @@ def cmd_show_config(ctx: Context) -> int:
     return 0
 
 
+def _require_display() -> None:
+    """Qt aborts the process when it finds no display; say what to do instead, before it starts."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise AppError(
+            "no desktop display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the tray app "
+            "cannot start here; the command line works without one (`list`, `health ID`, "
+            "`recommend`, `info`), and QT_QPA_PLATFORM=offscreen runs the app headless"
+        )
+
+
 def cmd_tray(ctx: Context) -> int:
+    _require_display()
     from llm_session_manager.ui.app import run_app
 
     return run_app(ctx.paths, ctx.config, ctx.config_problems, open_window=False)
 
 
 def cmd_monitor(ctx: Context) -> int:
+    _require_display()
     from llm_session_manager.ui.app import run_app
 
     return run_app(

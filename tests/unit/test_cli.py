@@ -189,3 +189,15 @@ def test_module_entry_points(cli_env: Path, sample_home: Path) -> None:
             env=env, capture_output=True, text=True, check=True,
         ).stdout
         assert len(core_rows(json.loads(out))) == 15
+
+
+def test_without_a_display_the_app_says_what_to_do(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert run(cli_env) == 2  # no command: the tray app
+    err = capsys.readouterr().err
+    assert "no desktop display" in err and "`list`" in err
+    assert run(cli_env, "monitor") == 2
+    assert "QT_QPA_PLATFORM=offscreen" in capsys.readouterr().err
