@@ -111,7 +111,9 @@ def cmd_list(ctx: Context) -> int:
     else:
         width = max(80, _terminal_width())
         if sessions:
-            print(report.table(sessions, width))
+            # Colour only on a terminal, and never with NO_COLOR (no-color.org).
+            colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            print(report.table(sessions, width, colour=colour))
         else:
             print("no sessions found (see `info` for where the app looks)")
     _print_problems([*ctx.config_problems, *snapshot.problems])

@@ -201,3 +201,21 @@ def test_without_a_display_the_app_says_what_to_do(
     assert "no desktop display" in err and "`list`" in err
     assert run(cli_env, "monitor") == 2
     assert "QT_QPA_PLATFORM=offscreen" in capsys.readouterr().err
+
+
+def test_table_colours_health_only_when_asked(cli_env: Path, sample_home: Path) -> None:
+    from llm_session_manager.config import Config
+    from llm_session_manager.core import report
+    from llm_session_manager.core.poller import Poller
+    from llm_session_manager.core.processes import ProcessTable
+    from llm_session_manager.core.sources.registry import build_sources
+
+    config = Config()
+    sessions = Poller(build_sources(config, {}, sample_home), None, config,
+                      scan_processes=ProcessTable).poll_once().sessions
+    plain = report.table(sessions)
+    coloured = report.table(sessions, colour=True)
+    assert "\x1b[" not in plain
+    assert "\x1b[32m" in coloured  # healthy sessions in green
+    strip = __import__("re").compile(r"\x1b\[[0-9;]*m")
+    assert strip.sub("", coloured) == plain  # the same table, only painted

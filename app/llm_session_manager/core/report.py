@@ -133,8 +133,17 @@ def short_ids(sessions: Sequence[Session], minimum: int = 8) -> dict[str, str]:
     return out
 
 
-def table(sessions: Sequence[Session], width: int = 80) -> str:
-    """A table that reads well in an 80-column terminal."""
+# ANSI colours for the health cell and a waiting state, only when writing to a terminal.
+_LEVEL_COLOUR = {"healthy": "32", "warning": "33", "critical": "31"}
+_WAITING_COLOUR = "34"
+
+
+def _paint(text: str, code: str | None, colour: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if colour and code else text
+
+
+def table(sessions: Sequence[Session], width: int = 80, *, colour: bool = False) -> str:
+    """A table that reads well in an 80-column terminal (colours are added after padding)."""
     prefixes = short_ids(sessions)
     idents = [
         f"{_AGENT_SHORT.get(s.key.agent, s.key.agent)}:{prefixes[s.key.session_id]}"
@@ -156,9 +165,12 @@ def table(sessions: Sequence[Session], width: int = 80) -> str:
             money(s.cost_usd),
             f"{score} {level}".strip(),
         )
-        row = ident.ljust(id_width) + " " + " ".join(
-            _fit(c, w) for c, (_, w) in zip(cells, _COLUMNS, strict=True)
-        )
+        fitted = [_fit(c, w) for c, (_, w) in zip(cells, _COLUMNS, strict=True)]
+        if s.state == "waiting":
+            fitted[0] = _paint(fitted[0], _WAITING_COLOUR, colour)
+        if s.health is not None:
+            fitted[-1] = _paint(fitted[-1], _LEVEL_COLOUR.get(s.health.level), colour)
+        row = ident.ljust(id_width) + " " + " ".join(fitted)
         lines.append(row + " " + _fit(s.facts.title or "", title_width).rstrip())
     return "\n".join(lines)
 
