@@ -228,3 +228,37 @@ def test_the_agents_files_are_never_written(sample_home: Path, tmp_path: Path) -
     poller.poll_once()
     assert fingerprint() == before
     assert json.dumps(sorted(before))  # the home is not empty
+
+
+def test_unchanged_sessions_are_reused_until_their_health_is_due(
+    sample_home: Path, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from llm_session_manager.core.poller import JUDGEMENT_REFRESH
+
+    now = [datetime(2026, 11, 25, 12, 0, tzinfo=UTC)]
+    config = Config()
+    poller = Poller(build_sources(config, {}, sample_home), Store.open(tmp_path / "s.db"),
+                    config, scan_processes=ProcessTable, clock=lambda: now[0])  # fmt: skip
+    first = by_id(poller.poll_once())
+    now[0] += timedelta(seconds=5)
+    second = by_id(poller.poll_once())
+    assert all(second[k] is first[k] for k in first)  # nothing new: the same objects
+
+    transcript = sample_home / MYAPP / f"{COMPACTED}.jsonl"
+    with transcript.open("ab") as handle:
+        handle.write(assistant_line(transcript, 9, input_tokens=1, cache_read=0))
+    now[0] += timedelta(seconds=5)
+    third = by_id(poller.poll_once())
+    assert third[COMPACTED] is not second[COMPACTED]  # its facts changed: assembled anew
+    assert third[TOOL_ERROR] is second[TOOL_ERROR]
+
+    now[0] += JUDGEMENT_REFRESH
+    later = by_id(poller.poll_once())
+    assert later[TOOL_ERROR] is not third[TOOL_ERROR]  # health is due: judged at the new time
+    assert later[TOOL_ERROR].facts == third[TOOL_ERROR].facts
+    now_health, then_health = later[TOOL_ERROR].health, third[TOOL_ERROR].health
+    assert now_health is not None and then_health is not None
+    activity = {f.name: f.raw for f in now_health.factors}["activity"]
+    assert activity != {f.name: f.raw for f in then_health.factors}["activity"]

@@ -12,13 +12,13 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llm_session_manager.config import Config
 from llm_session_manager.core import accounting, health
-from llm_session_manager.core.advice import Advisor
+from llm_session_manager.core.advice import Advice, Advisor
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.file_index import FileIndex
 from llm_session_manager.core.models import (
@@ -40,12 +40,31 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# How long a computed health and advice stand when nothing changed: they move with the clock
+# (minutes since the last activity), and recomputing them for every session on every poll was
+# most of a poll with nothing new.
+JUDGEMENT_REFRESH = timedelta(seconds=60)
+
+
 @dataclass
 class _UserData:
     tags: dict[SessionKey, tuple[str, ...]] = field(default_factory=dict)
     projects: dict[SessionKey, str] = field(default_factory=dict)
     hidden: set[SessionKey] = field(default_factory=set)
     imported: set[SessionKey] = field(default_factory=set)
+    version: int = 0  # bumped on every change, so a poll can tell nothing changed
+
+
+@dataclass(frozen=True)
+class _Assembled:
+    """A session as last assembled, with what it was assembled from."""
+
+    raw: SessionFacts
+    live: LiveState
+    user: tuple[str | None, tuple[str, ...], bool, bool]
+    config: Config
+    at: datetime
+    session: Session
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,10 @@ class Poller:
         self._facts: dict[SessionKey, SessionFacts] = {}
         self._user = _UserData()
         self._sessions: dict[SessionKey, Session] = {}  # as the last poll assembled them
+        self._assembled: dict[SessionKey, _Assembled] = {}
+        self._last_live: Mapping[SessionKey, LiveState] = {}
+        self._last_user_version = -1
+        self._advice: tuple[datetime, Config, Advice] | None = None
         self._loaded = False
         self._unsaved: set[SessionKey] = set()  # facts not yet written (e.g. the db was locked)
         self._store_problem: Problem | None = None
@@ -104,6 +127,7 @@ class Poller:
         """An import was stored: show it from the next poll on, as imported."""
         self._facts[facts.key] = facts
         self._user.imported.add(facts.key)
+        self._user.version += 1
         self._unsaved.discard(facts.key)  # never save it back as not imported
 
     def set_config(self, config: Config) -> None:
@@ -137,6 +161,10 @@ class Poller:
 
         live = self._live_states(problems)
         sessions = self._assemble(live, now)
+        same_as_last = not dirty and live == self._last_live and self._user.version == (
+            self._last_user_version
+        )
+        self._last_live, self._last_user_version = live, self._user.version
         self._sessions = {s.key: s for s in sessions}
         self._persist(dirty, sessions, now, problems)
         for problem in (self._store_problem, self._index.store_problem):
@@ -147,7 +175,14 @@ class Poller:
         files_seen = changes.files_seen
         self.last_stats = PollStats(bytes_read, files_read, files_seen, len(dirty))
         # After _persist, so a first poll's advice sees the samples it just wrote; never raises.
-        advice = self._advisor.advise(sessions, self._config, now, problems)
+        # With nothing new, the last advice stands for a while: it changes only with the clock.
+        cached = self._advice
+        if not (same_as_last and cached and cached[1] is self._config
+                and now - cached[0] < JUDGEMENT_REFRESH):
+            cached = (now, self._config, self._advisor.advise(sessions, self._config, now,
+                                                              problems))
+            self._advice = cached
+        advice = cached[2]
         live_sessions = [s for s in sessions if s.state in ("active", "waiting", "idle")]
         return Snapshot(
             taken_at=now,
@@ -185,23 +220,35 @@ class Poller:
         return states
 
     def _assemble(self, live: Mapping[SessionKey, LiveState], now: datetime) -> list[Session]:
+        """Sessions as every surface shows them. A session whose facts, live state, user data
+        and config are what they were is taken as last assembled, unless its health (which moves
+        with the clock: time since the last activity) is older than JUDGEMENT_REFRESH."""
         config = self._config
+        user = self._user
         out: list[Session] = []
         for key, raw in self._facts.items():
-            facts = accounting.apply(raw, config)
             state = live.get(key, LiveState())
-            out.append(
-                Session(
-                    facts=facts,
-                    live=state,
-                    project=self._user.projects.get(key) or _project_of(facts.cwd),
-                    tags=self._user.tags.get(key, ()),
-                    cost_usd=accounting.estimate_cost(facts, config),
-                    health=health.assess(facts, state, config, now),
-                    imported=key in self._user.imported,
-                    hidden=key in self._user.hidden,
-                )
+            mine = (user.projects.get(key), user.tags.get(key, ()), key in user.imported,
+                    key in user.hidden)  # fmt: skip
+            prev = self._assembled.get(key)
+            if (prev is not None and prev.raw is raw and prev.live == state
+                    and prev.user == mine and prev.config is config
+                    and now - prev.at < JUDGEMENT_REFRESH):
+                out.append(prev.session)
+                continue
+            facts = accounting.apply(raw, config)
+            session = Session(
+                facts=facts,
+                live=state,
+                project=mine[0] or _project_of(facts.cwd),
+                tags=mine[1],
+                cost_usd=accounting.estimate_cost(facts, config),
+                health=health.assess(facts, state, config, now),
+                imported=mine[2],
+                hidden=mine[3],
             )
+            self._assembled[key] = _Assembled(raw, state, mine, config, now, session)
+            out.append(session)
         out.sort(key=_recency, reverse=True)
         return out
 
@@ -272,6 +319,7 @@ class Poller:
         flags = self._store.session_flags()
         self._user.hidden = {k for k, (hidden, _) in flags.items() if hidden}
         self._user.imported = {k for k, (_, imported) in flags.items() if imported}
+        self._user.version += 1
 
 
 def _recency(session: Session) -> datetime:
