@@ -58,8 +58,9 @@ class Context:
 
         return Actions(self.poller())
 
-    def poll(self) -> Snapshot:
-        return self.poller().poll_once()
+    def poll(self, *, advise: bool = False) -> Snapshot:
+        """One poll; advice (recommendations, usage windows) only for the commands that show it."""
+        return self.poller().poll_once(advise=advise)
 
     def find(self, snapshot: Snapshot, text: str) -> Session:
         from llm_session_manager.core.lookup import resolve

@@ -42,7 +42,7 @@ def cmd_recommend(ctx: Context) -> int:
     from llm_session_manager.core.advice import RecommendationLog
 
     args: argparse.Namespace = ctx.args
-    snapshot = ctx.poll()
+    snapshot = ctx.poll(advise=True)
     recs = list(snapshot.recommendations)
     if args.kind:
         recs = [r for r in recs if r.kind in args.kind]
@@ -81,7 +81,7 @@ def _with_brief(ctx: Context, rec: Recommendation) -> Recommendation:
 
 
 def cmd_usage(ctx: Context) -> int:
-    snapshot = ctx.poll()
+    snapshot = ctx.poll(advise=True)
     windows = list(snapshot.usage_windows)
     if ctx.args.format == "json":
         document = {

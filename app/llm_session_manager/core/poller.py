@@ -136,7 +136,11 @@ class Poller:
 
     # -- the poll -------------------------------------------------------------------------
 
-    def poll_once(self, cancelled: Callable[[], bool] = lambda: False) -> Snapshot:
+    def poll_once(
+        self, cancelled: Callable[[], bool] = lambda: False, *, advise: bool = True
+    ) -> Snapshot:
+        """One poll. `advise=False` leaves recommendations and usage windows out (a CLI command
+        that shows neither need not compute them)."""
         problems: list[Problem] = []
         if not self._loaded:
             self._load_from_store(problems)
@@ -177,7 +181,9 @@ class Poller:
         # After _persist, so a first poll's advice sees the samples it just wrote; never raises.
         # With nothing new, the last advice stands for a while: it changes only with the clock.
         cached = self._advice
-        if not (same_as_last and cached and cached[1] is self._config
+        if not advise:
+            cached = (now, self._config, Advice())
+        elif not (same_as_last and cached and cached[1] is self._config
                 and now - cached[0] < JUDGEMENT_REFRESH):
             cached = (now, self._config, self._advisor.advise(sessions, self._config, now,
                                                               problems))
