@@ -10,7 +10,6 @@ and the shipped model tables in `config_defaults.py`; this module is the public 
 
 from __future__ import annotations
 
-import functools
 import os
 import tempfile
 from collections.abc import Mapping
@@ -192,22 +191,29 @@ class Config:
         return _first_match(self.prices, model)
 
 
+# Every poll asks the same few models once per session, and fnmatch over the table each time
+# showed in profiles. Answers are kept per table object (held here, so its id stays its own);
+# hashing the table itself on every lookup cost nearly as much as the matching.
+_MATCHES: dict[int, tuple[tuple[tuple[str, Any], ...], dict[str, Any]]] = {}
+_MAX_TABLES = 16
+
+
 def _first_match(table: tuple[tuple[str, _T], ...], model: str | None) -> _T | None:
     if not model:
         return None
-    found: _T | None = _match_cached(table, model)
+    entry = _MATCHES.get(id(table))
+    if entry is None or entry[0] is not table:
+        if len(_MATCHES) >= _MAX_TABLES:  # config reloads: forget the old tables
+            _MATCHES.clear()
+        entry = _MATCHES[id(table)] = (table, {})
+    answers = entry[1]
+    if model not in answers:
+        name = model.strip().lower()
+        answers[model] = next(
+            (value for pattern, value in table if fnmatchcase(name, pattern.lower())), None
+        )
+    found: _T | None = answers[model]
     return found
-
-
-# Every poll asks the same few models once per session; fnmatch over the table each time showed in
-# profiles. Tables are tuples, so (table, model) is a safe cache key across config reloads.
-@functools.lru_cache(maxsize=512)
-def _match_cached(table: tuple[tuple[str, Any], ...], model: str) -> Any:
-    name = model.strip().lower()
-    for pattern, value in table:
-        if fnmatchcase(name, pattern.lower()):
-            return value
-    return None
 
 
 def load_config(path: Path) -> tuple[Config, list[Problem]]:
