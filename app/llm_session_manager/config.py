@@ -173,7 +173,7 @@ class Config:
     prices: tuple[tuple[str, Price], ...] = field(default_factory=_default_prices)
     health: HealthConfig = HealthConfig()
     idle_timeout_minutes: float = 30.0
-    ended_after_minutes: float = 10.0
+    history_days: float = 30.0  # usage samples older than this are pruned
     max_line_mb: int = 16
     daily_spend_warning_usd: float = 20.0
     fill_warnings: tuple[float, ...] = (0.70, 0.85)
@@ -244,7 +244,7 @@ def config_to_dict(config: Config) -> dict[str, Any]:
     return {
         "poll_interval_s": config.poll_interval_s,
         "idle_timeout_minutes": config.idle_timeout_minutes,
-        "ended_after_minutes": config.ended_after_minutes,
+        "history_days": config.history_days,
         "max_line_mb": config.max_line_mb,
         "daily_spend_warning_usd": config.daily_spend_warning_usd,
         "fill_warnings": list(config.fill_warnings),

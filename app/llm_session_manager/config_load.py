@@ -39,7 +39,7 @@ _V = TypeVar("_V")
 _BOUNDS: dict[str, tuple[float, float | None, bool]] = {
     "poll_interval_s": (0.0, None, True),
     "idle_timeout_minutes": (0.0, None, True),
-    "ended_after_minutes": (0.0, None, True),
+    "history_days": (7.0, None, False),
     "max_line_mb": (1.0, None, False),
     "default_window": (1.0, None, False),
     "health.healthy_min": (0.0, 100.0, False),

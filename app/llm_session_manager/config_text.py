@@ -23,7 +23,9 @@ _COMMENTS: dict[str, str] = {
     "idle_timeout_minutes": (
         "A live session with no new record for this long counts as idle: closing it is advised."
     ),
-    "ended_after_minutes": "A session with no process and no new record for this long is ended.",
+    "history_days": (
+        "Days of token and context history kept for the charts and usage windows (7 at least)."
+    ),
     "max_line_mb": "Longer record lines are skipped (and reported) instead of read into memory.",
     "daily_spend_warning_usd": "Warn when the estimated spend of one day passes this amount.",
     "fill_warnings": "Context fill fractions that trigger a token warning, lowest first.",

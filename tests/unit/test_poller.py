@@ -262,3 +262,21 @@ def test_unchanged_sessions_are_reused_until_their_health_is_due(
     assert now_health is not None and then_health is not None
     activity = {f.name: f.raw for f in now_health.factors}["activity"]
     assert activity != {f.name: f.raw for f in then_health.factors}["activity"]
+
+
+def test_history_older_than_its_days_is_pruned(sample_home: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from llm_session_manager.core.models import SessionKey, UsageSample
+
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    store = Store.open(tmp_path / "s.db")
+    key = SessionKey("claude-code", COMPACTED)
+    store.add_samples([UsageSample(key, now - timedelta(days=31), 10),
+                       UsageSample(key, now - timedelta(days=29), 20)])  # fmt: skip
+    config = Config()
+    assert config.history_days == 30
+    Poller(build_sources(config, {}, sample_home), store, config, scan_processes=ProcessTable,
+           clock=lambda: now).poll_once()  # fmt: skip
+    kept = [s.total_tokens for s in store.samples_for(key)]
+    assert 10 not in kept and 20 in kept

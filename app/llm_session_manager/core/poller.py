@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # (minutes since the last activity), and recomputing them for every session on every poll was
 # most of a poll with nothing new.
 JUDGEMENT_REFRESH = timedelta(seconds=60)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass
@@ -98,6 +99,7 @@ class Poller:
         self._last_live: Mapping[SessionKey, LiveState] = {}
         self._last_user_version = -1
         self._advice: tuple[datetime, Config, Advice] | None = None
+        self._pruned_at: datetime | None = None
         self._loaded = False
         self._unsaved: set[SessionKey] = set()  # facts not yet written (e.g. the db was locked)
         self._store_problem: Problem | None = None
@@ -298,6 +300,17 @@ class Poller:
         self._store_problem = None
         self._unsaved.clear()
         self._index.mark_saved()
+        self._prune_history(now)
+
+    def _prune_history(self, now: datetime) -> None:
+        """Usage samples grow with every change of an active session; keep `history_days`."""
+        if self._store is None or (self._pruned_at and now - self._pruned_at < PRUNE_EVERY):
+            return
+        self._pruned_at = now
+        try:
+            self._store.prune_samples(now - timedelta(days=self._config.history_days))
+        except StoreError as exc:
+            log.warning("cannot prune usage history: %s", exc)
 
     def _load_from_store(self, problems: list[Problem]) -> None:
         self._loaded = True

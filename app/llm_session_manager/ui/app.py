@@ -32,6 +32,7 @@ from llm_session_manager.ui.single_instance import (
     ask_running_instance,
     instance_name,
 )
+from llm_session_manager.ui.theme import apply_theme
 from llm_session_manager.ui.tray import TrayController
 from llm_session_manager.ui.worker import PollerHost
 
@@ -150,6 +151,7 @@ class TrayApp(QObject):
     def on_config_reloaded(self, config: Config, problems: Sequence[Problem]) -> None:
         self.config = config
         self.notifier.set_enabled(config.ui.notifications)
+        apply_theme(self._app, config.ui.theme)
         if self._interval_override:  # `monitor --interval` wins over the file
             config = replace(config, poll_interval_s=self._interval_override)
         self.host.config_changed.emit(config)
@@ -221,6 +223,7 @@ def run_app(
     app.setApplicationName(APP_NAME)
     app.setDesktopFileName(DESKTOP_FILE)
     app.setQuitOnLastWindowClosed(False)  # closing the window keeps the app in the tray
+    apply_theme(app, config.ui.theme)
 
     name = instance_name(paths.data_dir)
     if ask_running_instance(name):
