@@ -13,6 +13,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,25 @@ def type_line(tmux: Tmux, window: str, text: str) -> None:
     tmux.send(window, "-l", text)
     wait_for_screen(tmux, window, text)
     tmux.send(window, "Enter")
+
+
+# On a loaded machine a client still drawing its last reply has been seen to drop the Enter of
+# the next prompt (the text stays in its input box). A prompt counts as sent once the mock has
+# a new request; until then Enter is pressed again, a few times at most.
+SEND_TRIES, SEND_WAIT_S = 4, 10.0
+
+
+def send_prompt(tmux: Tmux, window: str, text: str, mock: Mock) -> None:
+    before = len(mock_log(mock))
+    type_line(tmux, window, text)
+    for _ in range(SEND_TRIES):
+        deadline = time.monotonic() + SEND_WAIT_S
+        while time.monotonic() < deadline:
+            if len(mock_log(mock)) > before:
+                return
+            time.sleep(0.25)
+        tmux.send(window, "Enter")
+    raise AssertionError(f"{text!r} never reached the mock\n{tmux.screen(window)}")
 
 
 # On a loaded machine the CLI has been seen to outlive /quit by minutes (its window gone, its
@@ -149,7 +169,7 @@ def test_gemini_interactive_is_live_then_ended_with_billed_tokens(
         f"GOOGLE_GEMINI_BASE_URL={gemini_mock.url}", str(gemini_bin),
     ])  # fmt: skip
     wait_for_screen(tmux, window, "Type your message")
-    type_line(tmux, window, PROMPT)
+    send_prompt(tmux, window, PROMPT, gemini_mock)
     wait_for_screen(tmux, window, "Hello from the mock Gemini server.")
 
     live = wait_for_session(
@@ -158,7 +178,7 @@ def test_gemini_interactive_is_live_then_ended_with_billed_tokens(
     )  # fmt: skip
     assert live["pids"], live
     assert set(live["pids"]) <= family(pid), (live["pids"], family(pid))
-    type_line(tmux, window, SECOND)
+    send_prompt(tmux, window, SECOND, gemini_mock)
     idle = wait_for_session(
         sandbox, tmux, window, "gemini",
         lambda s: s["session_id"] == live["session_id"] and s["state"] == "idle"
@@ -215,7 +235,7 @@ def test_copilot_interactive_is_live_then_ended_with_billed_tokens(
     ready = wait_for_screen(tmux, window, "trust the files", "Type @", "Enter to send", ">")
     if ready == "trust the files":
         tmux.send(window, "Enter")  # the first choice: trust this folder for this session
-    type_line(tmux, window, PROMPT)
+    send_prompt(tmux, window, PROMPT, anthropic_mock_logged)
 
     live = wait_for_session(
         sandbox, tmux, window, "copilot-cli",
@@ -228,7 +248,7 @@ def test_copilot_interactive_is_live_then_ended_with_billed_tokens(
         lambda s: s["session_id"] == live["session_id"] and s["tokens"]["output"] > 0,
         "the first reply recorded",
     )  # fmt: skip
-    type_line(tmux, window, SECOND)
+    send_prompt(tmux, window, SECOND, anthropic_mock_logged)
     idle = wait_for_session(
         sandbox, tmux, window, "copilot-cli",
         lambda s: s["session_id"] == live["session_id"] and s["state"] == "idle"
