@@ -37,7 +37,13 @@ class ConfigWatcher(QObject):
         self._watch()
 
     def _watch(self) -> None:
-        wanted = [str(p) for p in (self.path, self.path.parent) if p.exists()]
+        # The config folder may not exist yet (nothing written there so far): watch the nearest
+        # folder above it that does, so that creating it (`init-config`) is noticed too.
+        nearest = self.path.parent
+        while not nearest.exists() and nearest != nearest.parent:
+            nearest = nearest.parent
+        wanted = [str(p) for p in dict.fromkeys((self.path, self.path.parent, nearest))
+                  if p.exists()]  # fmt: skip
         watched = set(self._watcher.files()) | set(self._watcher.directories())
         missing = [p for p in wanted if p not in watched]
         if missing:
