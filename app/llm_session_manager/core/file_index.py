@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from llm_session_manager.core.errors import StoreError
+from llm_session_manager.core.fresh_read import FreshJob, read_fresh
 from llm_session_manager.core.models import Problem, SessionFacts, SessionKey
 from llm_session_manager.core.sources.base import (
     FileAccumulator,
@@ -21,7 +22,7 @@ from llm_session_manager.core.sources.base import (
     Source,
     TrackedFile,
 )
-from llm_session_manager.core.tail import Cursor, FileStat, read_appended
+from llm_session_manager.core.tail import Cursor, FileStat, TailResult, read_appended
 
 if TYPE_CHECKING:
     from llm_session_manager.store.repo import Store, StoredCursor
@@ -99,6 +100,7 @@ class FileIndex:
         cancelled: Callable[[], bool],
     ) -> Changes:
         changes = Changes()
+        fresh: list[tuple[FreshJob, TrackedState]] = []  # files to read from their first byte
         for source in sources:
             if cancelled():
                 break
@@ -116,12 +118,29 @@ class FileIndex:
                     break
                 seen.add(tracked.path)
                 changes.files_seen += 1
-                read = self._read_file(source, tracked, max_line, problems)
-                if read is not None:
-                    changes.bytes_read += read
-                    changes.files_read += 1
-                    changes.dirty.add(SessionKey(source.agent, tracked.session_id))
+                prepared = self._prepare(source, tracked, problems)
+                if prepared is None:
+                    continue  # unchanged, or not readable now
+                known, stat = prepared
+                if known.acc is None:  # nothing to go on: read it whole, below
+                    fresh.append((FreshJob(source, tracked, stat), known))
+                    continue
+                try:
+                    result = read_appended(
+                        tracked.path, known.cursor, stat, known.acc.feed, max_line_bytes=max_line
+                    )
+                except OSError as exc:
+                    problems.append(Problem(tracked.path, _os_message(exc)))
+                    continue
+                self._apply(known, result, changes, problems)
             changes.dirty |= self._forget_missing(source.agent, seen)
+        reads = read_fresh([job for job, _ in fresh], max_line)
+        for (job, known), read in zip(fresh, reads, strict=True):
+            if read.error is not None or read.acc is None or read.result is None:
+                problems.append(Problem(job.tracked.path, _os_message(read.error or OSError())))
+                continue
+            known.acc = read.acc
+            self._apply(known, read.result, changes, problems)
         return changes
 
     def members(self, keys: set[SessionKey]) -> dict[SessionKey, list[TrackedState]]:
@@ -156,10 +175,11 @@ class FileIndex:
 
     # -- files ------------------------------------------------------------------------------
 
-    def _read_file(
-        self, source: Source, tracked: TrackedFile, max_line: int, problems: list[Problem]
-    ) -> int | None:
-        """Read what was appended to one file; None when it did not change (one stat)."""
+    def _prepare(
+        self, source: Source, tracked: TrackedFile, problems: list[Problem]
+    ) -> tuple[TrackedState, FileStat] | None:
+        """The file's state and stat when it changed (None: unchanged, one stat). A state left
+        without an accumulator must be read from its first byte."""
         try:
             stat = FileStat.of(tracked.path)
         except OSError as exc:
@@ -174,25 +194,26 @@ class FileIndex:
         if known.cursor.must_restart(stat):
             known.cursor, known.acc = Cursor(), None
             log.info("re-reading %s: truncated or replaced", tracked.path)
+        if known.acc is None and known.cursor.offset:
+            known.acc = self._restore(source, known)
         if known.acc is None:
-            known.acc = self._restore(source, known) if known.cursor.offset else None
-            if known.acc is None:
-                known.cursor, known.acc = Cursor(), source.new_accumulator(tracked)
-        try:
-            result = read_appended(
-                tracked.path, known.cursor, stat, known.acc.feed, max_line_bytes=max_line
-            )
-        except OSError as exc:
-            problems.append(Problem(tracked.path, _os_message(exc)))
-            return None
+            known.cursor = Cursor()
+        return known, stat
+
+    def _apply(
+        self, known: TrackedState, result: TailResult, changes: Changes, problems: list[Problem]
+    ) -> None:
+        path = known.tracked.path
         for bad in result.bad_lines:
-            problems.append(Problem(f"{tracked.path}:{bad.line_number}", bad.message))
+            problems.append(Problem(f"{path}:{bad.line_number}", bad.message))
         hidden = result.bad_line_count - len(result.bad_lines)
         if hidden > 0:
-            problems.append(Problem(tracked.path, "more bad lines skipped", hidden))
+            problems.append(Problem(path, "more bad lines skipped", hidden))
         known.cursor = result.cursor
         known.dirty = True
-        return result.bytes_read
+        changes.bytes_read += result.bytes_read
+        changes.files_read += 1
+        changes.dirty.add(known.key)
 
     def _read_snapshot_source(
         self, source: SnapshotSource, changes: Changes, problems: list[Problem]
