@@ -87,6 +87,10 @@ class Poller:
         scan_processes: Callable[[], ProcessTable] = ProcessTable.scan,
     ) -> None:
         self._sources = list(sources)
+        # isinstance against a runtime-checkable Protocol inspects every member: ask once.
+        self._line_sources: dict[str, Source] = {
+            s.agent: s for s in sources if not isinstance(s, SnapshotSource)
+        }
         self._store = store
         self._config = config
         self._clock = clock
@@ -155,12 +159,11 @@ class Poller:
         for replaced in changes.replaced:
             if replaced.key in dirty:
                 self._facts[replaced.key] = replaced
-        by_agent = {source.agent: source for source in self._sources}
         groups = self._index.members(dirty)
         for key in sorted(dirty):
-            source = by_agent[key.agent]
-            if isinstance(source, SnapshotSource):
-                continue  # its facts were replaced whole by the read
+            source = self._line_sources.get(key.agent)
+            if source is None:
+                continue  # a snapshot source's facts were replaced whole by the read
             facts = self._index.build(source, key, groups.get(key, []), problems)
             if facts is not None:
                 self._facts[key] = facts
