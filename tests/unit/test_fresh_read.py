@@ -59,3 +59,23 @@ def test_shared_read_equals_serial_read(sample_home: Path) -> None:
 
 def test_small_reads_and_threaded_processes_stay_serial() -> None:
     assert fresh_read._workers_for(fresh_read.PARALLEL_MIN_BYTES - 1) == 1
+
+
+def test_a_process_with_a_native_thread_reads_serially() -> None:
+    """A QThread is invisible to Python's threading module; the kernel still counts it."""
+    probe = (
+        "from PySide6.QtCore import QThread\n"
+        "from llm_session_manager.core import fresh_read\n"
+        "alone = fresh_read._workers_for(1 << 40)\n"
+        "thread = QThread(); thread.start()\n"
+        "with_qt = fresh_read._workers_for(1 << 40)\n"
+        "thread.quit(); thread.wait()\n"
+        "print(alone, with_qt)\n"
+    )
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    alone, with_qt = map(int, done.stdout.split())
+    assert with_qt == 1
+    assert alone == min(fresh_read.MAX_WORKERS, os.cpu_count() or 1)

@@ -17,7 +17,6 @@ import logging
 import multiprocessing
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,9 +66,18 @@ def read_fresh(jobs: Sequence[FreshJob], max_line: int) -> list[FreshRead]:
 def _workers_for(total_bytes: int) -> int:
     if total_bytes < PARALLEL_MIN_BYTES or not sys.platform.startswith("linux"):
         return 1
-    if threading.active_count() > 1:  # fork copies one thread: others' locks stay held
+    if _os_threads() != 1:  # fork copies one thread: locks held by the others stay held
         return 1
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
+def _os_threads() -> int:
+    """Threads of this process as the kernel counts them: Qt's and other native threads too,
+    which Python's threading module does not know about."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0  # unknown: do not fork
 
 
 def _read(source: Source, tracked: TrackedFile, stat: FileStat, max_line: int) -> FreshRead:
