@@ -72,7 +72,9 @@ DEFAULT_PRICES: tuple[tuple[str, tuple[float, float, float, float]], ...] = (
     ("*gpt-5-codex*", (1.25, 10.0, 1.25, 0.125)),
     ("gpt-5", (1.25, 10.0, 1.25, 0.125)),
     ("gpt-5-20*", (1.25, 10.0, 1.25, 0.125)),
-    # Google Gemini 2.5 (prompts up to 200k).
+    # Google Gemini 3 (preview list prices, prompts up to 200k) and 2.5.
+    ("*gemini-3*flash*", (0.5, 3.0, 0.5, 0.05)),
+    ("*gemini-3*pro*", (2.0, 12.0, 2.0, 0.2)),
     ("*gemini-2.5-flash-lite*", (0.1, 0.4, 0.1, 0.01)),
     ("*gemini-2.5-flash*", (0.3, 2.5, 0.3, 0.03)),
     ("*gemini-2.5-pro*", (1.25, 10.0, 1.25, 0.125)),

@@ -132,3 +132,22 @@ def test_the_config_price_table_is_used() -> None:
     config = replace(Config(), prices=(("*sonnet*", Price(1.0, 2.0, 0.0, 0.0)),))
     usage = Usage(input=MILLION, output=MILLION, cache_read=MILLION)
     assert estimate_cost(facts(usage=usage), config) == pytest.approx(3.0)
+
+
+def test_gemini_3_sessions_from_the_real_cli_have_a_cost_estimate() -> None:
+    from pathlib import Path
+
+    from llm_session_manager.core.poller import Poller
+    from llm_session_manager.core.processes import ProcessTable
+    from llm_session_manager.core.sources.registry import build_sources
+
+    home = Path(__file__).resolve().parents[1] / "data" / "real-clients" / "home"
+    config = Config()
+    sessions = Poller(build_sources(config, {}, home), None, config,
+                      scan_processes=ProcessTable).poll_once(advise=False).sessions  # fmt: skip
+    gemini = [s for s in sessions if s.key.agent == "gemini" and s.facts.usage.total]
+    assert gemini and all((s.facts.model or "").startswith("gemini-3") for s in gemini)
+    for s in gemini:
+        u = s.facts.usage
+        want = (u.input * 2.0 + u.output * 12.0 + u.cache_creation * 2.0 + u.cache_read * 0.2) / 1e6
+        assert s.cost_usd == pytest.approx(want)
