@@ -1,9 +1,11 @@
 """The real app under Xvfb with a real tray host and a real notification daemon.
 
-Parametrized over an XEmbed host (trayer: Qt draws its own balloon) and a StatusNotifierItem
-host (status-notifier-watcher + gtk-sni-tray-standalone: Qt sends Notify to dunst). One Claude
-session is made live with a real process and a pid file; the test then fills its context, kills
-it, and reads every effect from the screen, the window title and dunst.
+Parametrized over an XEmbed host (trayer) and a StatusNotifierItem host (status-notifier-watcher
++ gtk-sni-tray-standalone). With either, the app sends its notifications to dunst itself, one
+clickable popup per message, and `dunstctl action` clicks them. One Claude session is made live
+with a real process and a pid file; the test then fills its context, kills it, and reads every
+effect from the screen, the window title and dunst. A second test makes two sessions critical one
+after the other and clicks the older popup: the window opens on the older session.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 REAL_HOME = ROOT / "tests" / "data" / "real-clients" / "home"
 SESSION = "984fb08c-2335-4d98-8a9a-ba9fc10c3c14"
-TRANSCRIPT = f".claude/projects/-home-dev-src-myapp/{SESSION}.jsonl"
+OTHER = "81c214e6-cd39-403f-b856-ac5ce6a0f407"  # another session of the same project
+PROJECT = ".claude/projects/-home-dev-src-myapp"
 # Fast polls; a user who weighs context most, so a full window alone makes a session critical.
 CONFIG = """poll_interval_s: 0.5
 health:
@@ -69,13 +72,14 @@ def _proc_start(pid: int) -> str:
     return data[data.rfind(b")") + 1:].split()[19].decode()
 
 
-def _make_live(desktop: Desktop, home: Path) -> subprocess.Popen[bytes]:
+def _make_live(desktop: Desktop, home: Path, session: str = SESSION
+               ) -> subprocess.Popen[bytes]:
     """A real long-lived process and the pid file Claude Code would write for it."""
-    proc = desktop.spawn("sleeper", ["sleep", "600"])
+    proc = desktop.spawn(f"sleeper-{session[:8]}", ["sleep", "600"])
     sessions = home / ".claude" / "sessions"
     sessions.mkdir(parents=True, exist_ok=True)
     record = {
-        "pid": proc.pid, "sessionId": SESSION, "cwd": "/home/dev/src/myapp",
+        "pid": proc.pid, "sessionId": session, "cwd": "/home/dev/src/myapp",
         "startedAt": int(time.time() * 1000), "procStart": _proc_start(proc.pid),
         "version": "2.1.197", "kind": "interactive", "status": "busy",
     }
@@ -83,9 +87,9 @@ def _make_live(desktop: Desktop, home: Path) -> subprocess.Popen[bytes]:
     return proc
 
 
-def _fill_context(home: Path) -> None:
+def _fill_context(home: Path, session: str = SESSION) -> None:
     """Append what Claude Code writes when a window fills: a near-full request and compactions."""
-    path = home / TRANSCRIPT
+    path = home / PROJECT / f"{session}.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines()
     assistant = json.loads(next(line for line in lines if '"type":"assistant"' in line))
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -96,7 +100,7 @@ def _fill_context(home: Path) -> None:
             "subtype": "compact_boundary", "content": "Conversation compacted", "isMeta": False,
             "timestamp": now, "uuid": str(uuid.uuid4()), "level": "info",
             "compactMetadata": {"trigger": "auto", "preTokens": 190_000, "postTokens": 30_000},
-            "cwd": "/home/dev/src/myapp", "sessionId": SESSION, "version": "2.1.197",
+            "cwd": "/home/dev/src/myapp", "sessionId": session, "version": "2.1.197",
         })
     big = json.loads(json.dumps(assistant))
     big["uuid"], big["timestamp"] = str(uuid.uuid4()), now
@@ -147,20 +151,16 @@ def test_tray_colour_click_and_notification(desktop: Desktop, tmp_path: Path) ->
         desktop.wait_colour(LEVEL_COLOURS["critical"], near=green)
         assert SESSION[:8] not in desktop.window_name(wid), "selected before the click"
         print(f"{desktop.host}: red at {time.monotonic() - started:.1f} s")
-        if desktop.host == "sni":
-            wait_for("a notification in dunst", lambda: int(
-                desktop.run(["dunstctl", "count", "displayed"]) or 0) >= 1)
-            assert desktop.run_ok(["dunstctl", "action", "0"])
-        else:
-            balloon = wait_for("Qt's balloon", lambda: _balloon(desktop, wid))
-            desktop.click(*balloon)
+        _wait_displayed(desktop, 1)
+        assert desktop.run_ok(["dunstctl", "action", "0"])  # a click on the popup
         wait_for("the window on the critical session", lambda: (
             f"claude-code:{SESSION[:8]}" in desktop.window_name(wid)))
-        if desktop.host == "sni":  # closed, the popup goes to dunst's history, where it is read
-            assert desktop.run_ok(["dunstctl", "close-all"])
-            shown = wait_for("the notification in dunst's history", desktop.notifications)
-            assert shown[0]["summary"] == "myapp is critical"
-            assert str(shown[0]["body"]).startswith("Claude Code · Mock session · context ")
+        assert desktop.run_ok(["dunstctl", "close-all"])
+        # Closed, the popup goes to dunst's history, where it is read.
+        shown = wait_for("the notification in dunst's history", desktop.notifications)
+        assert shown[0]["summary"] == "myapp is critical"
+        assert str(shown[0]["body"]).startswith("Claude Code · Mock session · context ")
+        assert shown[0]["appname"] == TITLE, "sent by the app, not by Qt's tray icon"
 
         print(f"{desktop.host}: selected at {time.monotonic() - started:.1f} s")
         os.kill(sleeper.pid, signal.SIGTERM)
@@ -178,15 +178,47 @@ def test_tray_colour_click_and_notification(desktop: Desktop, tmp_path: Path) ->
     assert "QThread: Destroyed while thread" not in log.read_text()
 
 
-def _balloon(desktop: Desktop, window: str) -> tuple[int, int] | None:
-    """The centre of a visible app window other than the main one: Qt's message balloon."""
-    for wid in desktop.run(["xdotool", "search", "--onlyvisible", "--class",
-                            "llm-session-manager"]).split():
-        if wid == window:
-            continue
-        geometry = desktop.run(["xdotool", "getwindowgeometry", "--shell", wid])
-        values = dict(line.split("=", 1) for line in geometry.split())
-        width, height = int(values["WIDTH"]), int(values["HEIGHT"])
-        if width > 50 and height > 20:
-            return int(values["X"]) + width // 2, int(values["Y"]) + height // 2
-    return None
+def test_a_click_on_the_older_popup_opens_the_older_session(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    home = _home(tmp_path)
+    data = tmp_path / "appdata"
+    data.mkdir()
+    (data / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    sleepers = [_make_live(desktop, home, session) for session in (SESSION, OTHER)]
+    app = _launch(desktop, home, data)
+    log = tmp_path / "app.log"
+    try:
+        desktop.wait_colour(LEVEL_COLOURS["healthy"], timeout=30)
+        _fill_context(home, SESSION)  # the older popup
+        _wait_displayed(desktop, 1)
+        _fill_context(home, OTHER)  # the newer one, the last message the app sent
+        _wait_displayed(desktop, 2)
+        assert desktop.visible_windows(TITLE) == []
+        # dunst stacks popups of one urgency oldest first: position 0 is the older one.
+        assert desktop.run_ok(["dunstctl", "action", "0"])
+        wid = wait_for("the window", lambda: desktop.visible_windows(TITLE))[0]
+        wait_for("the window on the older session", lambda: (
+            f"claude-code:{SESSION[:8]}" in desktop.window_name(wid)))
+        _wait_displayed(desktop, 1, exactly=True)
+        assert desktop.run_ok(["dunstctl", "action", "0"])
+        wait_for("the window on the newer session", lambda: (
+            f"claude-code:{OTHER[:8]}" in desktop.window_name(wid)))
+    except BaseException:
+        print(log.read_text(errors="replace")[-4000:] if log.exists() else "no app log")
+        raise
+    finally:
+        app.send_signal(signal.SIGTERM)
+        code = app.wait(10)
+        for sleeper in sleepers:
+            sleeper.terminate()
+            sleeper.wait(5)
+    assert code == 0
+
+
+def _wait_displayed(desktop: Desktop, count: int, *, exactly: bool = False) -> None:
+    def shown() -> bool:
+        displayed = int(desktop.run(["dunstctl", "count", "displayed"]) or 0)
+        return displayed == count if exactly else displayed >= count
+
+    wait_for(f"{count} notification(s) displayed by dunst", shown)

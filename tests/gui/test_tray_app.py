@@ -60,7 +60,10 @@ class StandInWindow(QObject):
 
 
 @pytest.fixture
-def tray_app(qtbot, cli_env: Path):
+def tray_app(qtbot, cli_env: Path, monkeypatch: pytest.MonkeyPatch):
+    # Without a session bus the notifier uses the tray icon (tests/gui/test_dbus_notifications.py
+    # covers the D-Bus path), so no test sends a popup to the desktop it runs on.
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     paths = AppPaths.under(cli_env)

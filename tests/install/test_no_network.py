@@ -5,7 +5,9 @@ Three independent checks, each in a fresh process (tests/install/app_driver.py):
 - after three polls the running tray app (offscreen) holds no IPv4, IPv6 or packet socket, by
   whatever code it was opened (each socket fd in /proc/self/fd asked for its family);
 - in a network namespace with no interface up (`unshare -n`) the same run still works.
-The tray app's single-instance channel is a local (AF_UNIX) socket made by Qt, never the network.
+The tray app's single-instance channel is a local (AF_UNIX) socket made by Qt, and with a session
+bus it reaches the notification service over that bus's local socket: never the network. These
+runs have no session bus, so the audit hook must see no socket at all.
 """
 
 from __future__ import annotations

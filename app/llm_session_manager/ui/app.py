@@ -26,6 +26,7 @@ from llm_session_manager.core.models import Problem, SessionKey, Snapshot
 from llm_session_manager.core.poller import Poller, build_poller
 from llm_session_manager.paths import AppPaths
 from llm_session_manager.ui.config_watcher import ConfigWatcher
+from llm_session_manager.ui.dbus_notifications import NotificationBus
 from llm_session_manager.ui.notifications import Notifier
 from llm_session_manager.ui.single_instance import (
     InstanceServer,
@@ -91,7 +92,7 @@ class TrayApp(QObject):
             poller, self._interval_ms(), self, on_stop=store.close if store else None
         )
         self.tray = TrayController(self)
-        self.notifier = Notifier(self.tray.icon, self)
+        self.notifier = Notifier(self.tray.icon, self, NotificationBus.open())
         self.notifier.set_enabled(config.ui.notifications)
         self.window = window_factory(self.host, config, paths)
         self.watcher = ConfigWatcher(paths.config_file, self)
