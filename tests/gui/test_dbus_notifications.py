@@ -26,7 +26,11 @@ from llm_session_manager.core.notify import Notice
 from llm_session_manager.ui.dbus_notifications import PATH, SERVICE, NotificationBus
 from llm_session_manager.ui.notifications import Notifier
 
-pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None, reason="needs dbus-daemon")
+# CI installs dbus (.ci/run), so there a missing daemon fails rather than skips.
+pytestmark = pytest.mark.skipif(
+    shutil.which("dbus-daemon") is None and not os.environ.get("CI"),
+    reason="needs dbus-daemon (see .ci/run)",
+)
 
 FIRST = SessionKey("claude-code", "11111111-aaaa-4000-8000-000000000001")
 SECOND = SessionKey("codex", "22222222-bbbb-4000-8000-000000000002")

@@ -122,36 +122,6 @@ def _accepts(port: int) -> bool:
         return False
 
 
-@pytest.fixture
-def anthropic_mock(tmp_path: Path) -> Iterator[str]:
-    """The loopback Anthropic mock on a free 127.0.0.1 port; yields its base URL."""
-    port = free_port()
-    out = (tmp_path / "anthropic_mock.out").open("wb")
-    env = {**os.environ, "MOCK_LOG": str(tmp_path / "anthropic_mock.jsonl")}
-    proc = subprocess.Popen(
-        [sys.executable, str(MOCKS / "anthropic_mock.py"), str(port)],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    try:
-        wait_until(
-            lambda: True if _accepts(port) else None,
-            15,
-            "the Anthropic mock to listen",
-            lambda: (tmp_path / "anthropic_mock.out").read_text(errors="replace"),
-        )
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        out.close()
-
-
 @dataclass(frozen=True)
 class Sandbox:
     home: Path
@@ -348,5 +318,5 @@ def gemini_mock(tmp_path: Path) -> Iterator[Mock]:
 
 
 @pytest.fixture
-def anthropic_mock_logged(tmp_path: Path) -> Iterator[Mock]:
-    yield from start_mock(tmp_path, "anthropic_mock.py", "anthropic_mock_copilot")
+def anthropic_mock(tmp_path: Path) -> Iterator[Mock]:
+    yield from start_mock(tmp_path, "anthropic_mock.py", "anthropic_mock")

@@ -16,7 +16,7 @@ from typing import Any
 import psutil
 import pytest
 
-from .conftest import Sandbox, Tmux, sandbox_env, wait_until
+from .conftest import Mock, Sandbox, Tmux, sandbox_env, wait_until
 
 pytestmark = pytest.mark.realclient
 
@@ -73,12 +73,12 @@ def wait_for_screen(tmux: Tmux, text: str) -> None:
 
 
 def test_claude_permission_prompt_is_waiting_then_idle_then_ended(
-    claude_bin: Path, anthropic_mock: str, sandbox: Sandbox, tmux: Tmux
+    claude_bin: Path, anthropic_mock: Mock, sandbox: Sandbox, tmux: Tmux
 ) -> None:
     command = [
         "env",
         f"HOME={sandbox.home}",
-        f"ANTHROPIC_BASE_URL={anthropic_mock}",
+        f"ANTHROPIC_BASE_URL={anthropic_mock.url}",
         "ANTHROPIC_API_KEY=dummy",
         "DISABLE_TELEMETRY=1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",

@@ -223,19 +223,19 @@ def copilot_billed(mock: Mock) -> dict[str, int]:
 
 
 def test_copilot_interactive_is_live_then_ended_with_billed_tokens(
-    copilot_bin: Path, anthropic_mock_logged: Mock, sandbox: Sandbox, tmux: Tmux
+    copilot_bin: Path, anthropic_mock: Mock, sandbox: Sandbox, tmux: Tmux
 ) -> None:
     window = "cp"
     pid = tmux.new_session(window, sandbox.project, [
         "env", f"HOME={sandbox.home}", "COPILOT_OFFLINE=true",
-        f"COPILOT_PROVIDER_BASE_URL={anthropic_mock_logged.url}",
+        f"COPILOT_PROVIDER_BASE_URL={anthropic_mock.url}",
         "COPILOT_PROVIDER_TYPE=anthropic", "COPILOT_PROVIDER_API_KEY=dummy",
         "COPILOT_MODEL=claude-sonnet-4.5", str(copilot_bin), "--allow-all-tools",
     ])  # fmt: skip
     ready = wait_for_screen(tmux, window, "trust the files", "Type @", "Enter to send", ">")
     if ready == "trust the files":
         tmux.send(window, "Enter")  # the first choice: trust this folder for this session
-    send_prompt(tmux, window, PROMPT, anthropic_mock_logged)
+    send_prompt(tmux, window, PROMPT, anthropic_mock)
 
     live = wait_for_session(
         sandbox, tmux, window, "copilot-cli",
@@ -248,7 +248,7 @@ def test_copilot_interactive_is_live_then_ended_with_billed_tokens(
         lambda s: s["session_id"] == live["session_id"] and s["tokens"]["output"] > 0,
         "the first reply recorded",
     )  # fmt: skip
-    send_prompt(tmux, window, SECOND, anthropic_mock_logged)
+    send_prompt(tmux, window, SECOND, anthropic_mock)
     idle = wait_for_session(
         sandbox, tmux, window, "copilot-cli",
         lambda s: s["session_id"] == live["session_id"] and s["state"] == "idle"
@@ -263,7 +263,7 @@ def test_copilot_interactive_is_live_then_ended_with_billed_tokens(
     )  # fmt: skip
     assert ended["pids"] == []
 
-    billed = copilot_billed(anthropic_mock_logged)
+    billed = copilot_billed(anthropic_mock)
     assert billed["requests"] >= 2 and billed["cache_read"] > 0
     tokens = ended["tokens"]
     assert tokens["source"] == "exact"
