@@ -145,8 +145,7 @@ class Desktop:
     # -- screen -------------------------------------------------------------------------------
 
     def screenshot(self) -> QImage:
-        data = subprocess.run(["xwd", "-root", "-silent"], env=self.env, capture_output=True,
-                              check=True, timeout=10).stdout
+        data = self._xwd_root()
         # The header is 25 big-endian CARD32s; the pixels follow it and the colour map.
         header = struct.unpack(">25I", data[:100])
         size, width, height = header[0], header[4], header[5]
@@ -155,6 +154,24 @@ class Desktop:
         fmt = QImage.Format.Format_RGB32 if bits_per_pixel == 32 else QImage.Format.Format_BGR888
         image = QImage(pixels, width, height, bytes_per_line, fmt)
         return image.convertToFormat(QImage.Format.Format_RGB32)  # a copy that owns its bytes
+
+    def _xwd_root(self) -> bytes:
+        """The root window's pixels as xwd writes them.
+
+        With windows of more than one visual (the GTK tray host, dunst's popups), xwd walks the
+        window tree, and a popup that closes during the walk ends it with BadWindow and exit 1.
+        That race is xwd's, not the app's, so a failed grab is taken again a few times.
+        """
+        errors: list[str] = []
+        for _ in range(5):
+            done = subprocess.run(["xwd", "-root", "-silent"], env=self.env,
+                                  capture_output=True, timeout=10)
+            if done.returncode == 0 and len(done.stdout) > 100:
+                return done.stdout
+            errors.append(done.stderr.decode(errors="replace").strip()
+                          or f"exit {done.returncode}")
+            time.sleep(0.1)
+        raise AssertionError("xwd -root failed five times: " + " | ".join(errors))
 
     def find_colour(self, colour: str, near: Spot | None = None) -> Spot:
         """How many pixels have exactly `colour` (within 24 px of `near`), and their centre."""
