@@ -218,8 +218,6 @@ def _first_match(table: tuple[tuple[str, _T], ...], model: str | None) -> _T | N
 
 def load_config(path: Path) -> tuple[Config, list[Problem]]:
     """Read `path`; a missing file gives the defaults and no problem. Never raises for content."""
-    from llm_session_manager.config_load import load_config_text
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -229,6 +227,9 @@ def load_config(path: Path) -> tuple[Config, list[Problem]]:
         return Config(), [
             Problem(str(path), f"cannot read the config file ({reason}); using defaults")
         ]
+    # Imported only for a file to read: the YAML parser is a tenth of the CLI's start-up.
+    from llm_session_manager.config_load import load_config_text
+
     return load_config_text(text, str(path))
 
 

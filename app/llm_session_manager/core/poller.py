@@ -18,22 +18,24 @@ from typing import TYPE_CHECKING
 
 from llm_session_manager.config import Config
 from llm_session_manager.core import accounting, health
-from llm_session_manager.core.advice import Advice, Advisor
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.file_index import FileIndex
 from llm_session_manager.core.models import (
     LiveState,
     Problem,
+    Recommendation,
     Session,
     SessionFacts,
     SessionKey,
     Snapshot,
     UsageSample,
+    UsageWindow,
 )
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.sources.base import SnapshotSource, Source
 
 if TYPE_CHECKING:
+    from llm_session_manager.core.advice import Advice, Advisor
     from llm_session_manager.paths import AppPaths
     from llm_session_manager.store.repo import Store
 
@@ -107,7 +109,7 @@ class Poller:
         self._loaded = False
         self._unsaved: set[SessionKey] = set()  # facts not yet written (e.g. the db was locked)
         self._store_problem: Problem | None = None
-        self._advisor = Advisor(store)
+        self._advisor: Advisor | None = None  # made on the first poll that advises
         self.last_stats = PollStats(0, 0, 0, 0)
 
     @property
@@ -186,26 +188,36 @@ class Poller:
         # After _persist, so a first poll's advice sees the samples it just wrote; never raises.
         # With nothing new, the last advice stands for a while: it changes only with the clock.
         cached = self._advice
-        if not advise:
-            cached = (now, self._config, Advice())
-        elif not (same_as_last and cached and cached[1] is self._config
-                and now - cached[0] < JUDGEMENT_REFRESH):
-            cached = (now, self._config, self._advisor.advise(sessions, self._config, now,
-                                                              problems))
-            self._advice = cached
-        advice = cached[2]
+        recommendations: tuple[Recommendation, ...] = ()
+        windows: tuple[UsageWindow, ...] = ()
+        if advise:
+            if not (same_as_last and cached and cached[1] is self._config
+                    and now - cached[0] < JUDGEMENT_REFRESH):
+                cached = (now, self._config, self._advisor_for().advise(
+                    sessions, self._config, now, problems))
+                self._advice = cached
+            recommendations, windows = cached[2].recommendations, cached[2].usage_windows
         live_sessions = [s for s in sessions if s.state in ("active", "waiting", "idle")]
         return Snapshot(
             taken_at=now,
             sessions=tuple(sessions),
             problems=tuple(problems),
             level=health.aggregate_level(live_sessions),
-            recommendations=advice.recommendations,
-            usage_windows=advice.usage_windows,
+            recommendations=recommendations,
+            usage_windows=windows,
             bytes_read=bytes_read,
             files_read=files_read,
             files_seen=files_seen,
         )
+
+    def _advisor_for(self) -> Advisor:
+        # Imported on first use: recommendations and usage windows are for the commands (and the
+        # app) that show them, and `list` starts faster without them.
+        if self._advisor is None:
+            from llm_session_manager.core.advice import Advisor
+
+            self._advisor = Advisor(self._store)
+        return self._advisor
 
     # -- live state, judgement, persistence ----------------------------------------------
 

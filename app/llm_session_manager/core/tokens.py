@@ -11,8 +11,6 @@ tiktoken is imported on first use only, so commands that never count tokens star
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,6 +53,9 @@ def encoding_path() -> Path:
 
 def _read_ranks(path: Path) -> dict[bytes, int]:
     """The same parsing as tiktoken.load.load_tiktoken_bpe, minus its cache copy."""
+    import base64  # with tiktoken: on first use, not at start-up
+    import hashlib
+
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != EXPECTED_SHA256:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from peewee import SqliteDatabase
-from playhouse.migrate import SchemaMigrator
 
 from llm_session_manager.core.errors import SchemaTooNewError
 
@@ -162,6 +161,9 @@ def migrate_to_latest(
         return current
     if current > 0:
         backup_copy(db, current, now or datetime.now(UTC))
+    # Imported here: every command opens the database, few of them migrate it.
+    from playhouse.migrate import SchemaMigrator
+
     migrator = SchemaMigrator.from_database(db)
     for version, step in enumerate(migrations[current:], start=current + 1):
         with db.atomic():

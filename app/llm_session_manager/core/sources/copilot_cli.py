@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import (
@@ -44,7 +42,6 @@ from llm_session_manager.core.sources.stat_cache import StatCache
 from llm_session_manager.core.sources.text import short_title
 
 WORKSPACE_BYTES = 64 << 10
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def default_copilot_homes(env: Mapping[str, str], home: Path) -> list[Path]:
@@ -198,9 +195,13 @@ class CopilotCliSource:
 def _read_workspace(path: str, size: int) -> dict[str, Any] | None:
     if size > WORKSPACE_BYTES:
         return None
+    # Imported here: the YAML parser costs start-up time, and only Copilot CLI users need it.
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         with open(path, "rb") as handle:
-            loaded = yaml.load(handle.read(WORKSPACE_BYTES), Loader=_SafeLoader)
+            loaded = yaml.load(handle.read(WORKSPACE_BYTES), Loader=loader)
     except (OSError, yaml.YAMLError):
         return None
     return loaded if isinstance(loaded, dict) else None

@@ -15,7 +15,6 @@ bubbles are not read again.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -294,6 +293,8 @@ class CursorSource:
 
 
 def _digest(value: bytes | str) -> bytes:
+    import hashlib  # only where Cursor is in use; a few ms of every start-up otherwise
+
     data = value.encode() if isinstance(value, str) else value
     return hashlib.blake2b(data, digest_size=16).digest()
 
