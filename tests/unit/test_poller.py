@@ -235,7 +235,7 @@ def test_unchanged_sessions_are_reused_until_their_health_is_due(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from llm_session_manager.core.poller import JUDGEMENT_REFRESH
+    from llm_session_manager.core.assembly import JUDGEMENT_REFRESH
 
     now = [datetime(2026, 11, 25, 12, 0, tzinfo=UTC)]
     config = Config()

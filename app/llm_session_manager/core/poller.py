@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llm_session_manager.config import Config
-from llm_session_manager.core import accounting, health
+from llm_session_manager.core import health
+from llm_session_manager.core.assembly import JUDGEMENT_REFRESH, Assembler, UserData
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.file_index import FileIndex
 from llm_session_manager.core.models import (
@@ -42,32 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-# How long a computed health and advice stand when nothing changed: they move with the clock
-# (minutes since the last activity), and recomputing them for every session on every poll was
-# most of a poll with nothing new.
-JUDGEMENT_REFRESH = timedelta(seconds=60)
 PRUNE_EVERY = timedelta(hours=1)
-
-
-@dataclass
-class _UserData:
-    tags: dict[SessionKey, tuple[str, ...]] = field(default_factory=dict)
-    projects: dict[SessionKey, str] = field(default_factory=dict)
-    hidden: set[SessionKey] = field(default_factory=set)
-    imported: set[SessionKey] = field(default_factory=set)
-    version: int = 0  # bumped on every change, so a poll can tell nothing changed
-
-
-@dataclass(frozen=True)
-class _Assembled:
-    """A session as last assembled, with what it was assembled from."""
-
-    raw: SessionFacts
-    live: LiveState
-    user: tuple[str | None, tuple[str, ...], bool, bool]
-    config: Config
-    at: datetime
-    session: Session
 
 
 @dataclass(frozen=True)
@@ -99,9 +75,14 @@ class Poller:
         self._scan_processes = scan_processes
         self._index = FileIndex(store)
         self._facts: dict[SessionKey, SessionFacts] = {}
-        self._user = _UserData()
+        # Bumped whenever _facts changes: what was derived from all of them (the facts grouped by
+        # agent, the assembled list) is reused while it stands still, as it does on most polls.
+        self._facts_version = 0
+        self._by_agent: tuple[tuple[int, int], dict[str, dict[str, SessionFacts]]] | None = None
+        self._user = UserData()
         self._sessions: dict[SessionKey, Session] = {}  # as the last poll assembled them
-        self._assembled: dict[SessionKey, _Assembled] = {}
+        self._sessions_from: list[Session] | None = None
+        self._assembler = Assembler()
         self._last_live: Mapping[SessionKey, LiveState] = {}
         self._last_user_version = -1
         self._advice: tuple[datetime, Config, Advice] | None = None
@@ -134,6 +115,7 @@ class Poller:
     def put_imported(self, facts: SessionFacts) -> None:
         """An import was stored: show it from the next poll on, as imported."""
         self._facts[facts.key] = facts
+        self._facts_version += 1
         self._user.imported.add(facts.key)
         self._user.version += 1
         self._unsaved.discard(facts.key)  # never save it back as not imported
@@ -161,6 +143,7 @@ class Poller:
         for replaced in changes.replaced:
             if replaced.key in dirty:
                 self._facts[replaced.key] = replaced
+                self._facts_version += 1
         groups = self._index.members(dirty)
         for key in sorted(dirty):
             source = self._line_sources.get(key.agent)
@@ -169,15 +152,19 @@ class Poller:
             facts = self._index.build(source, key, groups.get(key, []), problems)
             if facts is not None:
                 self._facts[key] = facts
+                self._facts_version += 1
 
         live = self._live_states(problems)
-        sessions = self._assemble(live, now)
+        sessions = self._assembler.assemble(self._facts, self._facts_version, self._user, live,
+                                            self._config, now)
         same_as_last = not dirty and live == self._last_live and self._user.version == (
             self._last_user_version
         )
         self._last_live, self._last_user_version = live, self._user.version
-        self._sessions = {s.key: s for s in sessions}
-        self._persist(dirty, sessions, now, problems)
+        if sessions is not self._sessions_from:  # a list reused whole maps as it did
+            self._sessions = {s.key: s for s in sessions}
+            self._sessions_from = sessions
+        self._persist(dirty, now, problems)
         for problem in (self._store_problem, self._index.store_problem):
             if problem is not None:
                 problems.append(problem)
@@ -228,13 +215,10 @@ class Poller:
             problems.append(Problem("processes", f"cannot list processes: {exc}"))
             return {}
         states: dict[SessionKey, LiveState] = {}
+        by_agent = self._facts_by_agent()
         for source in self._sources:
-            facts = {  # an imported session has no process here: never match one to it
-                k.session_id: f for k, f in self._facts.items()
-                if k.agent == source.agent and k not in self._user.imported
-            }
             try:
-                found = source.live(processes, facts)
+                found = source.live(processes, by_agent.get(source.agent, {}))
             except (OSError, ValueError) as exc:
                 problems.append(Problem(source.agent, f"cannot map live processes: {exc}"))
                 continue
@@ -242,43 +226,22 @@ class Poller:
                 states[SessionKey(source.agent, session_id)] = state
         return states
 
-    def _assemble(self, live: Mapping[SessionKey, LiveState], now: datetime) -> list[Session]:
-        """Sessions as every surface shows them. A session whose facts, live state, user data
-        and config are what they were is taken as last assembled, unless its health (which moves
-        with the clock: time since the last activity) is older than JUDGEMENT_REFRESH."""
-        config = self._config
-        user = self._user
-        out: list[Session] = []
-        for key, raw in self._facts.items():
-            state = live.get(key, LiveState())
-            mine = (user.projects.get(key), user.tags.get(key, ()), key in user.imported,
-                    key in user.hidden)  # fmt: skip
-            prev = self._assembled.get(key)
-            if (prev is not None and prev.raw is raw and prev.live == state
-                    and prev.user == mine and prev.config is config
-                    and now - prev.at < JUDGEMENT_REFRESH):
-                out.append(prev.session)
-                continue
-            facts = accounting.apply(raw, config)
-            session = Session(
-                facts=facts,
-                live=state,
-                project=mine[0] or _project_of(facts.cwd),
-                tags=mine[1],
-                cost_usd=accounting.estimate_cost(facts, config),
-                health=health.assess(facts, state, config, now),
-                imported=mine[2],
-                hidden=mine[3],
-            )
-            self._assembled[key] = _Assembled(raw, state, mine, config, now, session)
-            out.append(session)
-        out.sort(key=_recency, reverse=True)
-        return out
+    def _facts_by_agent(self) -> dict[str, dict[str, SessionFacts]]:
+        """Each agent's facts by session id. An imported session has no process here, so it is
+        left out: a process is never matched to it."""
+        version = (self._facts_version, self._user.version)
+        if self._by_agent is None or self._by_agent[0] != version:
+            grouped: dict[str, dict[str, SessionFacts]] = {}
+            imported = self._user.imported
+            for key, facts in self._facts.items():
+                if key not in imported:
+                    grouped.setdefault(key.agent, {})[key.session_id] = facts
+            self._by_agent = (version, grouped)
+        return self._by_agent[1]
 
     def _persist(
         self,
         dirty: Iterable[SessionKey],
-        sessions: Sequence[Session],
         now: datetime,
         problems: list[Problem],
     ) -> None:
@@ -290,7 +253,7 @@ class Poller:
         changed = [self._facts[k] for k in self._unsaved if k in self._facts]
         cursors = self._index.unsaved()
         file_problems = [p for p in problems if _is_file_problem(p)]
-        by_key = {s.key: s for s in sessions}
+        by_key = self._sessions
         samples = [
             UsageSample(
                 key=k,
@@ -333,6 +296,7 @@ class Poller:
             return
         try:
             stored = self._store.load_sessions()
+            self._facts_version += 1
             for key, item in stored.items():
                 self._facts[key] = item.facts
                 if item.hidden:
@@ -354,17 +318,6 @@ class Poller:
         self._user.hidden = {k for k, (hidden, _) in flags.items() if hidden}
         self._user.imported = {k for k, (_, imported) in flags.items() if imported}
         self._user.version += 1
-
-
-def _recency(session: Session) -> datetime:
-    return session.facts.last_activity_at or datetime.min.replace(tzinfo=UTC)
-
-
-def _project_of(cwd: str | None) -> str | None:
-    if not cwd:
-        return None
-    name = os.path.basename(cwd.rstrip("/\\"))
-    return name or cwd
 
 
 def _is_file_problem(problem: Problem) -> bool:
