@@ -12,7 +12,7 @@ from pathlib import Path
 
 from llm_session_manager.config import HealthConfig
 from llm_session_manager.core.health import level_for
-from llm_session_manager.core.models import HealthLevel, Session, Usage
+from llm_session_manager.core.models import HealthLevel, Problem, Session, Usage
 from llm_session_manager.core.report import short_tokens
 
 DASH = "—"
@@ -256,3 +256,9 @@ def brief_from_markdown(markdown: object) -> str | None:
         body = section
     text = "\n".join(body).strip()
     return text or None
+
+
+def problem_text(problem: Problem) -> str:
+    """A problem as the window's problem bar lists it."""
+    count = f" (×{problem.count})" if problem.count > 1 else ""
+    return f"{problem.where}: {problem.message}{count}"

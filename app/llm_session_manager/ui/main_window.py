@@ -17,12 +17,10 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -32,16 +30,15 @@ from llm_session_manager.core import formatting as fmt
 from llm_session_manager.core.models import Problem, SessionKey, Snapshot, UsageSample
 from llm_session_manager.core.requests import HideRequest, Outcome, Request, TagRequest
 from llm_session_manager.paths import AppPaths
-from llm_session_manager.ui.context_bar_delegate import ContextBarDelegate
 from llm_session_manager.ui.details_panel import DetailsPanel
 from llm_session_manager.ui.export_dialog import ExportDialog
 from llm_session_manager.ui.filter_bar import FilterBar
 from llm_session_manager.ui.import_dialog import ImportDialog
 from llm_session_manager.ui.problem_bar import ProblemBar
 from llm_session_manager.ui.session_table import (
-    Column,
     SessionFilterProxyModel,
     SessionTableModel,
+    SessionTableView,
 )
 from llm_session_manager.ui.settings_dialog import SettingsDialog
 from llm_session_manager.ui.worker import PollerHost
@@ -75,26 +72,8 @@ class MainWindow(QMainWindow):
         self.model = SessionTableModel(self)
         self.proxy = SessionFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView(self)
-        self.table.setObjectName("sessions")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(Column.LAST, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        self.delegate = ContextBarDelegate(config.health, self.table)
-        self.table.setItemDelegateForColumn(Column.CONTEXT, self.delegate)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((Column.HEALTH, 52), (Column.PROJECT, 130), (Column.AGENT, 100),
-                              (Column.STATE, 70), (Column.CONTEXT, 130), (Column.TOKENS, 70),
-                              (Column.COST, 64), (Column.TAGS, 110), (Column.LAST, 54)):
-            self.table.setColumnWidth(column, width)
+        self.table = SessionTableView(self.proxy, config.health, self)
+        self.delegate = self.table.delegate
 
         self.filters = FilterBar(config.ui.show_ended, self)
         self.problem_bar = ProblemBar(self)
@@ -179,7 +158,7 @@ class MainWindow(QMainWindow):
         shown = [s for s in snapshot.sessions if not s.hidden]
         self.filters.set_choices((s.key.agent for s in shown), (t for s in shown for t in s.tags))
         self.filters.set_counts(fmt.counts_text(snapshot.sessions))
-        self.problem_bar.set_problems([_problem_text(p) for p in snapshot.problems])
+        self.problem_bar.set_problems([fmt.problem_text(p) for p in snapshot.problems])
         if shown:
             self.stack.setCurrentWidget(self.table)
         else:
@@ -423,8 +402,3 @@ class MainWindow(QMainWindow):
                 self.hidden_to_tray.emit()
             return
         event.accept()
-
-
-def _problem_text(problem: Problem) -> str:
-    count = f" (×{problem.count})" if problem.count > 1 else ""
-    return f"{problem.where}: {problem.message}{count}"

@@ -19,7 +19,9 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
+from llm_session_manager.config import HealthConfig
 from llm_session_manager.core import formatting as fmt
 from llm_session_manager.core.models import Session, SessionKey
 
@@ -291,3 +293,37 @@ class SessionFilterProxyModel(QSortFilterProxyModel):
         if state == "ended":
             return self._show_ended
         return True
+
+
+_WIDTHS = ((Column.HEALTH, 52), (Column.PROJECT, 130), (Column.AGENT, 100), (Column.STATE, 70),
+           (Column.CONTEXT, 130), (Column.TOKENS, 70), (Column.COST, 64), (Column.TAGS, 110),
+           (Column.LAST, 54))  # fmt: skip
+
+
+class SessionTableView(QTableView):
+    """The session table as the window shows it: whole rows, newest first, a fill bar for the
+    context column, the title taking the spare width."""
+
+    def __init__(self, proxy: SessionFilterProxyModel, health: HealthConfig, parent: Any = None
+                 ) -> None:
+        # Imported here: the delegate imports this module's colours and model.
+        from llm_session_manager.ui.context_bar_delegate import ContextBarDelegate
+
+        super().__init__(parent)
+        self.setObjectName("sessions")
+        self.setModel(proxy)
+        self.setSortingEnabled(True)
+        self.sortByColumn(Column.LAST, Qt.SortOrder.DescendingOrder)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().hide()
+        self.setWordWrap(False)
+        self.delegate = ContextBarDelegate(health, self)
+        self.setItemDelegateForColumn(Column.CONTEXT, self.delegate)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        for column, width in _WIDTHS:
+            self.setColumnWidth(column, width)
