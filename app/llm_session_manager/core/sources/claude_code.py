@@ -43,7 +43,7 @@ from llm_session_manager.core.sources.claude_records import (
     RECENT_ERRORS,
     ClaudeFileAccumulator,
 )
-from llm_session_manager.core.sources.listing import entries, is_dir, is_file
+from llm_session_manager.core.sources.listing import ListingCache, is_dir, is_file
 
 AGENT = "claude-code"
 ROLE_MAIN = "main"
@@ -95,6 +95,13 @@ class ClaudeCodeSource:
     ) -> None:
         self._config_dirs = list(config_dirs)
         self._count_tokens = count_tokens
+        # Listings kept while their folder's stat stays the same: a warm poll stats folders
+        # instead of listing them (projects/, each project, each session's subagents/).
+        self._projects: ListingCache[list[str]] = ListingCache(_subdirs, [])
+        self._project_items: ListingCache[list[TrackedFile | str]] = ListingCache(
+            _project_items, []
+        )
+        self._subagents: ListingCache[list[TrackedFile]] = ListingCache(_subagent_files, [])
 
     def roots(self) -> list[Path]:
         return [d / "projects" for d in self._config_dirs]
@@ -102,12 +109,15 @@ class ClaudeCodeSource:
     def discover(self) -> list[TrackedFile]:
         found: list[TrackedFile] = []
         for root in self.roots():
-            for project in _subdirs(root):
-                for entry in entries(project):
-                    if entry.name.endswith(".jsonl") and is_file(entry):
-                        found.append(TrackedFile(entry.path, entry.name[:-6], ROLE_MAIN))
-                    elif is_dir(entry):
-                        found.extend(_subagent_files(entry))
+            for project in self._projects.get(str(root)):
+                for item in self._project_items.get(project):
+                    if isinstance(item, str):  # a session folder: its subagents/ is stat'ed
+                        # itself, so one created in a known session folder is found at once
+                        found.extend(self._subagents.get(item))
+                    else:
+                        found.append(item)
+        for cache in (self._projects, self._project_items, self._subagents):
+            cache.prune()
         return found
 
     def new_accumulator(self, tracked: TrackedFile) -> ClaudeFileAccumulator:
@@ -177,15 +187,28 @@ class ClaudeCodeSource:
 # -- directory listing --------------------------------------------------------------------
 
 
-def _subdirs(path: Path) -> list[str]:
-    return [e.path for e in entries(path) if is_dir(e)]
+def _subdirs(folder: str, listing: list[os.DirEntry[str]]) -> list[str]:
+    return [e.path for e in listing if is_dir(e)]
 
 
-def _subagent_files(session_dir: os.DirEntry[str]) -> list[TrackedFile]:
+def _project_items(folder: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile | str]:
+    """A project's main transcripts, and for each session folder the path of its subagents/
+    (in listing order)."""
+    items: list[TrackedFile | str] = []
+    for entry in listing:
+        if entry.name.endswith(".jsonl") and is_file(entry):
+            items.append(TrackedFile(entry.path, entry.name[:-6], ROLE_MAIN))
+        elif is_dir(entry):
+            items.append(os.path.join(entry.path, "subagents"))
+    return items
+
+
+def _subagent_files(folder: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile]:
     # A session folder also holds tool-results/ and workflows/; only subagent transcripts count.
+    session_id = os.path.basename(os.path.dirname(folder))
     return [
-        TrackedFile(e.path, session_dir.name, ROLE_SUBAGENT)
-        for e in entries(os.path.join(session_dir.path, "subagents"))
+        TrackedFile(e.path, session_id, ROLE_SUBAGENT)
+        for e in listing
         if e.name.startswith("agent-") and e.name.endswith(".jsonl") and is_file(e)
     ]
 

@@ -8,6 +8,7 @@ arithmetic is in `codex_tokens.py`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ from llm_session_manager.core.sources.base import (
 from llm_session_manager.core.sources.codex_rollout import UNKNOWN_MODEL, RolloutAccumulator
 from llm_session_manager.core.sources.codex_tokens import Raw
 from llm_session_manager.core.sources.iso_time import parse_time, parse_times
-from llm_session_manager.core.sources.listing import entries
+from llm_session_manager.core.sources.listing import ListingCache
 from llm_session_manager.core.sources.text import short_title
 
 # sessions/YYYY/MM/DD/: deeper folders are not Codex's, and a bound keeps a stray symlink loop
@@ -61,16 +62,22 @@ def to_usage(raw: Raw) -> Usage:
     return Usage(input=inp - cached, output=out, cache_read=cached, reasoning=reasoning)
 
 
-def _rollouts(folder: str, depth: int) -> Iterator[tuple[str, str, str]]:
-    """(file name, thread id, path) of the rollouts under `folder`, `depth` folders deep."""
-    for entry in entries(folder):
+_Rollout = tuple[str, str, str]  # (file name, thread id, path)
+
+
+def _folder_items(folder: str, listing: list[os.DirEntry[str]]) -> tuple[list[str], list[_Rollout]]:
+    """A folder's subfolders (not links to folders) and rollouts, for `_rollouts`."""
+    subfolders: list[str] = []
+    rollouts: list[_Rollout] = []
+    for entry in listing:
         try:
-            if depth > 0 and entry.is_dir(follow_symlinks=False):
-                yield from _rollouts(entry.path, depth - 1)
+            if entry.is_dir(follow_symlinks=False):
+                subfolders.append(entry.path)
             elif (match := _ROLLOUT.match(entry.name)) and entry.is_file():
-                yield entry.name, match.group("uuid").lower(), entry.path
+                rollouts.append((entry.name, match.group("uuid").lower(), entry.path))
         except OSError:
             continue
+    return subfolders, rollouts
 
 
 def create(
@@ -92,6 +99,10 @@ class CodexSource:
     ) -> None:
         self._homes = list(homes)
         self._count_tokens = count_tokens
+        # Kept while a folder's stat stays the same: a warm poll stats the date folders.
+        self._folders: ListingCache[tuple[list[str], list[_Rollout]]] = ListingCache(
+            _folder_items, ([], [])
+        )
 
     def roots(self) -> Sequence[Path]:
         return [root for home in self._homes
@@ -100,14 +111,23 @@ class CodexSource:
     def discover(self) -> list[TrackedFile]:
         found: list[TrackedFile] = []
         for home in self._homes:
-            active = sorted(_rollouts(str(home / "sessions"), MAX_SESSION_DEPTH))
+            active = sorted(self._rollouts(str(home / "sessions"), MAX_SESSION_DEPTH))
             names = {name for name, _, _ in active}
             found += [TrackedFile(path, thread, "main") for _, thread, path in active]
             # An archived copy whose name is still in sessions/ is the same thread: skip it.
-            for name, thread, path in sorted(_rollouts(str(home / "archived_sessions"), 0)):
+            for name, thread, path in sorted(self._rollouts(str(home / "archived_sessions"), 0)):
                 if name not in names:
                     found.append(TrackedFile(path, thread, "archived"))
+        self._folders.prune()
         return found
+
+    def _rollouts(self, folder: str, depth: int) -> Iterator[_Rollout]:
+        """The rollouts under `folder`, `depth` folders deep (in no particular order)."""
+        subfolders, rollouts = self._folders.get(folder)
+        yield from rollouts
+        if depth > 0:
+            for sub in subfolders:
+                yield from self._rollouts(sub, depth - 1)
 
     def new_accumulator(self, tracked: TrackedFile) -> FileAccumulator:
         return RolloutAccumulator(self._count_tokens)

@@ -14,7 +14,7 @@ whole rather than appended to. Events are read in `copilot_events.py`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from llm_session_manager.core.sources.base import (
 )
 from llm_session_manager.core.sources.copilot_events import EventsAccumulator, Raw
 from llm_session_manager.core.sources.iso_time import parse_time, parse_times
-from llm_session_manager.core.sources.listing import entries_by_name
+from llm_session_manager.core.sources.listing import ListingCache, is_file
 from llm_session_manager.core.sources.stat_cache import StatCache
 from llm_session_manager.core.sources.text import short_title
 
@@ -84,12 +84,60 @@ class WorkspaceMarker:
         return {"workspace": 1}
 
 
+def _root_items(root: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile | str]:
+    """session-state/ by name: each session folder's path, and each old-style `<id>.jsonl`."""
+    items: list[TrackedFile | str] = []
+    for entry in sorted(listing, key=lambda e: e.name):
+        try:
+            if entry.name.startswith("."):
+                continue  # .session-operation-locks and the like
+            if entry.is_dir(follow_symlinks=False):
+                items.append(entry.path)
+            elif entry.name.endswith(".jsonl") and entry.is_file():
+                items.append(TrackedFile(entry.path, entry.name[: -len(".jsonl")], "main"))
+        except OSError:
+            continue
+    return items
+
+
+def _session_folder_files(folder: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile]:
+    """events.jsonl, then workspace.yaml (only along with events.jsonl), when they are files."""
+    names = {e.name: e for e in listing}
+    events, workspace = names.get("events.jsonl"), names.get("workspace.yaml")
+    if events is None or not is_file(events):
+        return []
+    session_id = os.path.basename(folder)
+    found = [TrackedFile(events.path, session_id, "main")]
+    if workspace is not None and is_file(workspace):
+        found.append(TrackedFile(workspace.path, session_id, "workspace"))
+    return found
+
+
+def _probe_session_folder(folder: str) -> list[TrackedFile]:
+    session_id = os.path.basename(folder)
+    events = os.path.join(folder, "events.jsonl")
+    if not os.path.isfile(events):
+        return []
+    found = [TrackedFile(events, session_id, "main")]
+    workspace = os.path.join(folder, "workspace.yaml")
+    if os.path.isfile(workspace):
+        found.append(TrackedFile(workspace, session_id, "workspace"))
+    return found
+
+
 class CopilotCliSource:
     agent = "copilot-cli"
 
     def __init__(self, homes: Sequence[Path]) -> None:
         self._homes = list(homes)
         self._workspaces: StatCache[dict[str, Any]] = StatCache()
+        # Kept while a folder's stat stays the same: a warm poll stats each session folder
+        # (whose mtime moves when events.jsonl or workspace.yaml appears or goes) instead of
+        # probing both files in it.
+        self._roots: ListingCache[list[TrackedFile | str]] = ListingCache(_root_items, [])
+        self._folders: ListingCache[list[TrackedFile] | None] = ListingCache(
+            _session_folder_files, None
+        )
 
     def roots(self) -> Sequence[Path]:
         return [home / "session-state" for home in self._homes]
@@ -99,24 +147,18 @@ class CopilotCliSource:
         return list(self._homes)
 
     def discover(self) -> list[TrackedFile]:
-        return [t for root in self.roots() for t in self._sessions(str(root))]
-
-    def _sessions(self, root: str) -> Iterator[TrackedFile]:
-        for entry in entries_by_name(root):
-            try:
-                if entry.name.startswith("."):
-                    continue  # .session-operation-locks and the like
-                if entry.is_dir(follow_symlinks=False):
-                    events = os.path.join(entry.path, "events.jsonl")
-                    if os.path.isfile(events):
-                        yield TrackedFile(events, entry.name, "main")
-                        workspace = os.path.join(entry.path, "workspace.yaml")
-                        if os.path.isfile(workspace):
-                            yield TrackedFile(workspace, entry.name, "workspace")
-                elif entry.name.endswith(".jsonl") and entry.is_file():
-                    yield TrackedFile(entry.path, entry.name[: -len(".jsonl")], "main")
-            except OSError:
-                continue
+        found: list[TrackedFile] = []
+        for root in self.roots():
+            for item in self._roots.get(str(root)):
+                if not isinstance(item, str):
+                    found.append(item)
+                    continue
+                files = self._folders.get(item)
+                # A folder that cannot be listed may still let its files be stat'ed.
+                found += files if files is not None else _probe_session_folder(item)
+        self._roots.prune()
+        self._folders.prune()
+        return found
 
     def new_accumulator(self, tracked: TrackedFile) -> FileAccumulator:
         if tracked.role == "workspace":

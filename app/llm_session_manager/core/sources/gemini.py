@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from llm_session_manager.core.sources.base import (
 from llm_session_manager.core.sources.gemini_chat import ChatAccumulator
 from llm_session_manager.core.sources.gemini_tokens import prompt_size, to_usage
 from llm_session_manager.core.sources.iso_time import parse_time, parse_times
-from llm_session_manager.core.sources.listing import entries, entries_by_name
+from llm_session_manager.core.sources.listing import ListingCache
 from llm_session_manager.core.sources.stat_cache import StatCache
 from llm_session_manager.core.sources.text import short_title
 
@@ -75,6 +75,40 @@ def _read_small(path: str, limit: int = SMALL_FILE_BYTES) -> bytes | None:
         return None
 
 
+_Chat = tuple[str, str, int]  # a chat file's path, name and inode
+
+
+def _chats_folders(root: str, listing: list[os.DirEntry[str]]) -> list[str]:
+    return [os.path.join(project.path, "chats") for project in listing]
+
+
+def _chat_items(folder: str, listing: list[os.DirEntry[str]]) -> list[str | _Chat]:
+    """chats/ by name: sub-agent folders (their paths) and chat files."""
+    items: list[str | _Chat] = []
+    for entry in sorted(listing, key=lambda e: e.name):
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                items.append(entry.path)
+            elif _CHAT.match(entry.name) and entry.is_file():
+                items.append((entry.path, entry.name, entry.inode()))
+        except OSError:
+            continue
+    return items
+
+
+def _subagent_chats(folder: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile]:
+    """chats/<parent session id>/<session id>.jsonl: sub-agents of that session, by name."""
+    parent = os.path.basename(folder)
+    found: list[TrackedFile] = []
+    try:
+        for sub in sorted(listing, key=lambda e: e.name):
+            if sub.name.endswith(".jsonl") and sub.is_file():
+                found.append(TrackedFile(sub.path, parent, "subagent"))
+    except OSError:
+        pass  # as when the folder cannot be listed: what was found so far stands
+    return found
+
+
 class GeminiSource:
     agent = "gemini"
 
@@ -84,6 +118,11 @@ class GeminiSource:
         self._ids: dict[str, tuple[int, str]] = {}
         # small side files (.project_root, projects.json), re-read only when their stat changes
         self._small: StatCache[Any] = StatCache()
+        # Listings kept while their folder's stat stays the same: a warm poll stats tmp/, each
+        # project's chats/ and each sub-agent folder instead of listing them.
+        self._projects: ListingCache[list[str]] = ListingCache(_chats_folders, [])
+        self._chats: ListingCache[list[str | _Chat]] = ListingCache(_chat_items, [])
+        self._subagents: ListingCache[list[TrackedFile]] = ListingCache(_subagent_chats, [])
 
     def roots(self) -> Sequence[Path]:
         return [d / "tmp" for d in self._dirs]
@@ -93,38 +132,30 @@ class GeminiSource:
     def discover(self) -> list[TrackedFile]:
         found: list[TrackedFile] = []
         for root in self.roots():
-            for project in entries(root):
-                chats = os.path.join(project.path, "chats")
-                found += self._chats(chats)
+            for chats in self._projects.get(str(root)):
+                for item in self._chats.get(chats):
+                    if isinstance(item, str):  # chats/<parent session id>/: its sub-agents
+                        found += self._subagents.get(item)
+                        continue
+                    path, name, inode = item
+                    session_id = self._session_id(path, name, inode)  # may wait for its header
+                    if session_id is not None:
+                        role = "legacy" if name.endswith(".json") else "main"
+                        found.append(TrackedFile(path, session_id, role))
+        for cache in (self._projects, self._chats, self._subagents):
+            cache.prune()
         return found
 
-    def _chats(self, chats: str) -> Iterator[TrackedFile]:
-        for entry in entries_by_name(chats):
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    # chats/<parent session id>/<session id>.jsonl: a sub-agent of that session
-                    for sub in entries_by_name(entry.path):
-                        if sub.name.endswith(".jsonl") and sub.is_file():
-                            yield TrackedFile(sub.path, entry.name, "subagent")
-                elif _CHAT.match(entry.name) and entry.is_file():
-                    session_id = self._session_id(entry)
-                    if session_id is not None:
-                        role = "legacy" if entry.name.endswith(".json") else "main"
-                        yield TrackedFile(entry.path, session_id, role)
-            except OSError:
-                continue
-
-    def _session_id(self, entry: os.DirEntry[str]) -> str | None:
+    def _session_id(self, path: str, name: str, inode: int) -> str | None:
         """The full session id from the file's header (the name holds only its first 8 chars).
 
         Read once per file: a new file costs one small read, a known one nothing. A file whose
         header is not written yet is left for the next poll.
         """
-        inode = entry.inode()
-        known = self._ids.get(entry.path)
+        known = self._ids.get(path)
         if known is not None and known[0] == inode:
             return known[1]
-        head = _read_small(entry.path)
+        head = _read_small(path)
         if not head:
             return None
         match = _SESSION_ID.search(head)
@@ -132,10 +163,10 @@ class GeminiSource:
             session_id = match.group("id").decode(errors="replace")
         elif b"\n" in head or len(head) >= SMALL_FILE_BYTES:
             # An older document that names its id further in: the name's id part stands in.
-            session_id = entry.name.rsplit(".", 1)[0].rsplit("-", 1)[-1]
+            session_id = name.rsplit(".", 1)[0].rsplit("-", 1)[-1]
         else:
             return None
-        self._ids[entry.path] = (inode, session_id)
+        self._ids[path] = (inode, session_id)
         return session_id
 
     # ---- accumulators ----------------------------------------------------------------------
