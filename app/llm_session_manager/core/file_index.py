@@ -9,9 +9,10 @@ from the store only when their file changes, so a warm start reads no saved stat
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.fresh_read import FreshJob, read_fresh
@@ -36,7 +37,7 @@ class TrackedState:
 
     tracked: TrackedFile
     agent: str
-    cursor: Cursor
+    cursor: Cursor  # set through FileIndex._set_cursor, which keeps the index's stamp with it
     acc: FileAccumulator | None = None  # None: not loaded yet (lazy from the store)
     dirty: bool = False  # cursor or state changed since the last save
 
@@ -60,6 +61,17 @@ class FileIndex:
     def __init__(self, store: Store | None) -> None:
         self._store = store
         self._files: dict[str, TrackedState] = {}
+        # Each tracked file's cursor as (size, mtime_ns, ino, dev), the stat it was read at, kept
+        # apart so the warm pass compares a stat with it without touching the states (reaching
+        # their memory after each stat was a fifth of the pass). Always equal to
+        # `_stamp(self._files[path].cursor)`: cursors are set through `_put` and `_set_cursor`.
+        self._stamps: dict[str, tuple[int, int, int, int]] = {}
+        # The paths of `_files` by agent, so that telling which files an agent deleted costs a
+        # set comparison rather than a pass over every agent's files (see `_put`).
+        self._by_agent: dict[str, set[str]] = {}
+        self._snapshot_kind: dict[int, tuple[object, bool]] = {}
+        # Whether any state is dirty: every poll asks, and most polls change nothing.
+        self._any_dirty = False
         self.store_problem: Problem | None = None
 
     # -- loading and saving -----------------------------------------------------------------
@@ -71,9 +83,11 @@ class FileIndex:
         for agent in agents:
             for path, cur in self._store.load_cursors(agent).items():
                 tracked = TrackedFile(path, cur.session_id, cur.role)
-                self._files[path] = TrackedState(tracked, agent, cur.cursor)
+                self._put(TrackedState(tracked, agent, cur.cursor))
 
     def unsaved(self) -> list[tuple[StoredCursor, dict[str, Any] | None]]:
+        if not self._any_dirty:
+            return []
         from llm_session_manager.store.repo import StoredCursor
 
         return [
@@ -87,8 +101,11 @@ class FileIndex:
         ]  # fmt: skip
 
     def mark_saved(self) -> None:
+        if not self._any_dirty:
+            return
         for info in self._files.values():
             info.dirty = False
+        self._any_dirty = False
 
     # -- one pass ---------------------------------------------------------------------------
 
@@ -104,36 +121,12 @@ class FileIndex:
         for source in sources:
             if cancelled():
                 break
-            if isinstance(source, SnapshotSource):
-                self._read_snapshot_source(source, changes, problems)
+            if self._is_snapshot(source):
+                self._read_snapshot_source(cast(SnapshotSource, source), changes, problems)
                 continue
-            try:
-                discovered = source.discover()
-            except OSError as exc:
-                problems.append(Problem(str(exc.filename or source.agent), _os_message(exc)))
-                continue
-            seen: set[str] = set()
-            for tracked in discovered:
-                if cancelled():
-                    break
-                seen.add(tracked.path)
-                changes.files_seen += 1
-                prepared = self._prepare(source, tracked, problems)
-                if prepared is None:
-                    continue  # unchanged, or not readable now
-                known, stat = prepared
-                if known.acc is None:  # nothing to go on: read it whole, below
-                    fresh.append((FreshJob(source, tracked, stat), known))
-                    continue
-                try:
-                    result = read_appended(
-                        tracked.path, known.cursor, stat, known.acc.feed, max_line_bytes=max_line
-                    )
-                except OSError as exc:
-                    problems.append(Problem(tracked.path, _os_message(exc)))
-                    continue
-                self._apply(known, result, changes, problems)
-            changes.dirty |= self._forget_missing(source.agent, seen)
+            self._read_line_source(
+                cast(Source, source), max_line, problems, cancelled, changes, fresh
+            )
         reads = read_fresh([job for job, _ in fresh], max_line)
         for (job, known), read in zip(fresh, reads, strict=True):
             if read.error is not None or read.acc is None or read.result is None:
@@ -142,6 +135,59 @@ class FileIndex:
             known.acc = read.acc
             self._apply(known, read.result, changes, problems)
         return changes
+
+    def _read_line_source(
+        self,
+        source: Source,
+        max_line: int,
+        problems: list[Problem],
+        cancelled: Callable[[], bool],
+        changes: Changes,
+        fresh: list[tuple[FreshJob, TrackedState]],
+    ) -> None:
+        """Stat every file the source lists; read what was appended to the changed ones, and
+        leave those to read from their first byte in `fresh`."""
+        try:
+            discovered = source.discover()
+        except OSError as exc:
+            problems.append(Problem(str(exc.filename or source.agent), _os_message(exc)))
+            return
+        seen: set[str] = set()
+        counted = 0
+        stamps, stat_of, see = self._stamps, os.stat, seen.add  # bound once: a call per file
+        for tracked in discovered:
+            if cancelled():
+                # The files not reached were not stat'ed, not found missing: keep their cursors.
+                changes.files_seen += counted
+                return
+            path = tracked.path
+            see(path)
+            counted += 1
+            try:
+                st = stat_of(path)
+            except OSError as exc:
+                problems.append(Problem(path, _os_message(exc)))
+                continue
+            if stamps.get(path) == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev):
+                continue  # the warm path: one stat and one comparison for an unchanged file
+            stat = FileStat(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            known = self._files.get(path)
+            if known is not None and known.cursor.unchanged(stat):
+                continue
+            known = self._prepare(source, tracked, known, stat)
+            if known.acc is None:  # nothing to go on: read it whole, below
+                fresh.append((FreshJob(source, tracked, stat), known))
+                continue
+            try:
+                result = read_appended(
+                    path, known.cursor, stat, known.acc.feed, max_line_bytes=max_line
+                )
+            except OSError as exc:
+                problems.append(Problem(path, _os_message(exc)))
+                continue
+            self._apply(known, result, changes, problems)
+        changes.files_seen += counted
+        changes.dirty |= self._forget_missing(source.agent, seen)
 
     def members(self, keys: set[SessionKey]) -> dict[SessionKey, list[TrackedState]]:
         """The files of each of `keys`, in one pass over the index (not one per session)."""
@@ -176,29 +222,22 @@ class FileIndex:
     # -- files ------------------------------------------------------------------------------
 
     def _prepare(
-        self, source: Source, tracked: TrackedFile, problems: list[Problem]
-    ) -> tuple[TrackedState, FileStat] | None:
-        """The file's state and stat when it changed (None: unchanged, one stat). A state left
-        without an accumulator must be read from its first byte."""
-        try:
-            stat = FileStat.of(tracked.path)
-        except OSError as exc:
-            problems.append(Problem(tracked.path, _os_message(exc)))
-            return None
-        known = self._files.get(tracked.path)
-        if known is not None and known.cursor.unchanged(stat):
-            return None
+        self, source: Source, tracked: TrackedFile, known: TrackedState | None, stat: FileStat
+    ) -> TrackedState:
+        """The state of a file whose stat changed (or a new file). A state left without an
+        accumulator must be read from its first byte."""
         if known is None or known.tracked != tracked:
             known = TrackedState(tracked, source.agent, Cursor())
-            self._files[tracked.path] = known
+            self._put(known)
         if known.cursor.must_restart(stat):
-            known.cursor, known.acc = Cursor(), None
+            self._set_cursor(known, Cursor())
+            known.acc = None
             log.info("re-reading %s: truncated or replaced", tracked.path)
         if known.acc is None and known.cursor.offset:
             known.acc = self._restore(source, known)
         if known.acc is None:
-            known.cursor = Cursor()
-        return known, stat
+            self._set_cursor(known, Cursor())
+        return known
 
     def _apply(
         self, known: TrackedState, result: TailResult, changes: Changes, problems: list[Problem]
@@ -209,8 +248,8 @@ class FileIndex:
         hidden = result.bad_line_count - len(result.bad_lines)
         if hidden > 0:
             problems.append(Problem(path, "more bad lines skipped", hidden))
-        known.cursor = result.cursor
-        known.dirty = True
+        self._set_cursor(known, result.cursor)
+        known.dirty = self._any_dirty = True
         changes.bytes_read += result.bytes_read
         changes.files_read += 1
         changes.dirty.add(known.key)
@@ -253,7 +292,7 @@ class FileIndex:
                 continue  # busy now: keep the old stat so the next poll reads it again
             cursor = Cursor(st.dev, st.ino, st.size, st.mtime_ns, st.size, 0)
             tracked = TrackedFile(path, "", "snapshot")
-            self._files[path] = TrackedState(tracked, source.agent, cursor, dirty=True)
+            self._put(TrackedState(tracked, source.agent, cursor, dirty=True))
 
     def _restore(self, source: Source, known: TrackedState) -> FileAccumulator | None:
         """The accumulator saved with the cursor; None (re-read from 0) when it cannot be used."""
@@ -270,15 +309,18 @@ class FileIndex:
 
     def _forget_missing(self, agent: str, seen: set[str]) -> set[SessionKey]:
         """Files the agent deleted: drop their cursors; their sessions keep the last figures."""
+        mine = self._by_agent.get(agent)
+        if not mine or mine <= seen:
+            return set()  # the usual poll: every file still there
         gone = [p for p, f in self._files.items() if f.agent == agent and p not in seen]
-        if not gone:
-            return set()
         lost: set[SessionKey] = set()
         for path in gone:
             info = self._files.pop(path)
+            del self._stamps[path]
+            mine.discard(path)
             if info.tracked.role != "snapshot":  # a snapshot file holds many sessions
                 lost.add(info.key)
-        remaining = {f.key for f in self._files.values() if f.agent == agent}
+        remaining = {self._files[p].key for p in mine}
         if self._store is not None:
             try:
                 self._store.delete_cursors(gone)
@@ -286,18 +328,48 @@ class FileIndex:
                 self.store_problem = Problem(exc.path, str(exc))
         return lost & remaining  # other files of the session remain: rebuild from them
 
+    def _put(self, state: TrackedState) -> None:
+        """Track a file (or replace its state): every change to `_files` but removal."""
+        path = state.tracked.path
+        old = self._files.get(path)
+        if old is not None and old.agent != state.agent:
+            self._by_agent[old.agent].discard(path)
+        self._files[path] = state
+        self._stamps[path] = _stamp(state.cursor)
+        self._by_agent.setdefault(state.agent, set()).add(path)
+        if state.dirty:
+            self._any_dirty = True
+
+    def _set_cursor(self, state: TrackedState, cursor: Cursor) -> None:
+        state.cursor = cursor
+        self._stamps[state.tracked.path] = _stamp(cursor)
+
+    def _is_snapshot(self, source: Source | SnapshotSource) -> bool:
+        # isinstance against a runtime-checkable Protocol inspects every member: once a source.
+        # The source is kept with its answer, so its id cannot be reused by another object.
+        kind = self._snapshot_kind.get(id(source))
+        if kind is None:
+            kind = (source, isinstance(source, SnapshotSource))
+            self._snapshot_kind[id(source)] = kind
+        return kind[1]
+
     def _refeed(self, info: TrackedState, problems: list[Problem]) -> None:
         assert info.acc is not None
         try:
             stat = FileStat.of(info.tracked.path)
-            info.cursor = read_appended(info.tracked.path, Cursor(), stat, info.acc.feed).cursor
-            info.dirty = True
+            cursor = read_appended(info.tracked.path, Cursor(), stat, info.acc.feed).cursor
+            self._set_cursor(info, cursor)
+            info.dirty = self._any_dirty = True
         except OSError as exc:
-            info.cursor = Cursor()
+            self._set_cursor(info, Cursor())
             problems.append(Problem(info.tracked.path, _os_message(exc)))
 
     def __iter__(self) -> Iterator[TrackedState]:
         return iter(self._files.values())
+
+
+def _stamp(cursor: Cursor) -> tuple[int, int, int, int]:
+    return (cursor.size, cursor.mtime_ns, cursor.ino, cursor.dev)
 
 
 def _os_message(exc: OSError) -> str:
