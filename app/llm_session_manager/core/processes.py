@@ -1,15 +1,20 @@
-"""One psutil pass per poll, frozen, so every source asks the same table.
+"""One pass over the process table per poll, frozen, so every source asks the same table.
 
 Only the processes whose name, exe or command line mention an agent are kept, and their costly
 attributes (cwd, open files) are read lazily per pid, once per poll, by the source that needs them.
+On Linux a process already seen costs one read of its `/proc/<pid>/stat` (`scan_procfs`);
+elsewhere psutil reads every process each time.
 Tests build a `ProcessTable` from recorded process dumps (`../shared/samples/real-clients/live`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import psutil
 
@@ -85,28 +90,131 @@ class ProcessTable:
 
     @classmethod
     def scan(cls) -> ProcessTable:
-        """Read the live process table with psutil (names and command lines only)."""
-        found: dict[int, ProcessInfo] = {}
-        for proc in psutil.process_iter(["pid", "name", "exe", "cmdline", "create_time", "ppid"]):
-            try:
-                info = proc.info
-                cmdline = tuple(info.get("cmdline") or ())
-                name = info.get("name") or ""
-                exe = info.get("exe") or ""
-                haystack = f"{name} {exe} {' '.join(cmdline[:3])}".lower()
-                if not any(marker in haystack for marker in AGENT_MARKERS):
-                    continue
-                found[info["pid"]] = ProcessInfo(
-                    pid=info["pid"],
-                    name=name,
-                    exe=exe,
-                    cmdline=cmdline,
-                    create_time=float(info.get("create_time") or 0.0),
-                    ppid=int(info.get("ppid") or 0),
-                )
-            except (psutil.Error, KeyError, TypeError, ValueError):
-                continue
+        """Read the live process table (names and command lines only)."""
+        global _SEEN
+        if sys.platform.startswith("linux") and os.path.isdir(PROC_ROOT):
+            found, _SEEN = scan_procfs(PROC_ROOT, _SEEN, _psutil_info)
+        else:
+            found = _scan_psutil()
         return cls(found, _read_cwd=_psutil_cwd, _read_files=_psutil_open_files)
+
+
+# -- reading the table ------------------------------------------------------------------------
+
+PROC_ROOT = "/proc"
+_ATTRS = ["pid", "name", "exe", "cmdline", "create_time", "ppid"]
+
+
+@dataclass(frozen=True)
+class SeenProcess:
+    """A process as the last scan read it: `stamp` from its stat line, and its info (None: not
+    an agent's)."""
+
+    stamp: bytes
+    info: ProcessInfo | None
+
+
+# The last Linux scan's processes by pid. Replaced whole by each scan (never changed in place),
+# so scans from two threads each see a complete table.
+_SEEN: dict[int, SeenProcess] = {}
+
+
+def scan_procfs(
+    proc_root: str, seen: dict[int, SeenProcess], read_info: Callable[[int], ProcessInfo | None]
+) -> tuple[dict[int, ProcessInfo], dict[int, SeenProcess]]:
+    """The agents' processes, and what to pass as `seen` to the next scan.
+
+    Each process costs one read of `<pid>/stat` per scan. Name, exe and command line are read
+    (by `read_info`, raising psutil.Error when it cannot) only for a process whose stamp is new.
+    Those can change while pid and start time stay, so the stamp holds more than the start time
+    (which tells a reused pid): the name (set anew by exec, prctl and setproctitle) and the
+    addresses of the code, data, stack, arguments and environment (all new after any exec, even
+    of the same program, e.g. node exec'ing node with another script; the kernel shows them for
+    the user's own processes, as agents are, and 0 for others', which the name and start time
+    still tell apart). The parent pid can change (an orphan is re-parented): it is taken from
+    every read.
+    """
+    found: dict[int, ProcessInfo] = {}
+    now: dict[int, SeenProcess] = {}
+    try:
+        pids = sorted(int(n) for n in os.listdir(proc_root) if n.isdigit())
+    except OSError:
+        return found, now
+    for pid in pids:
+        data = _read_proc_file(f"{proc_root}/{pid}/stat")
+        if data is None:  # exited since the listing, or hidden from this user
+            continue
+        # Field 2, the name in parentheses, may itself hold spaces and ")": fields from 3 on
+        # follow the last ")". `fields[n - 3]` is field n of proc(5).
+        rpar = data.rfind(b")")
+        fields = data[rpar + 2 :].split()
+        if len(fields) < 20:
+            continue
+        stamp = b" ".join([data[data.find(b"(") + 1 : rpar], fields[19], *fields[23:26],
+                           *fields[42:49]])  # fmt: skip
+        last = seen.get(pid)
+        if last is None or last.stamp != stamp:
+            try:
+                last = SeenProcess(stamp, read_info(pid))
+            except (psutil.Error, KeyError, TypeError, ValueError):
+                continue  # not cached: read again on the next scan
+        now[pid] = last
+        info = last.info
+        if info is not None:
+            ppid = int(fields[1])
+            found[pid] = info if info.ppid == ppid else replace(info, ppid=ppid)
+    return found, now
+
+
+def _read_proc_file(path: str) -> bytes | None:
+    # os.read rather than open(): no buffered file object per process (a third of the time).
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = [os.read(fd, 4096)]
+        while len(chunks[-1]) == 4096:  # a stat line is ~300 bytes; never cut one short anyway
+            chunks.append(os.read(fd, 4096))
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _psutil_info(pid: int) -> ProcessInfo | None:
+    """The process's info through psutil; None when it is not an agent's."""
+    return _info_of(psutil.Process(pid).as_dict(_ATTRS))
+
+
+def _scan_psutil() -> dict[int, ProcessInfo]:
+    found: dict[int, ProcessInfo] = {}
+    for proc in psutil.process_iter(_ATTRS):
+        try:
+            info = _info_of(proc.info)
+        except (psutil.Error, KeyError, TypeError, ValueError):
+            continue
+        if info is not None:
+            found[info.pid] = info
+    return found
+
+
+def _info_of(attrs: dict[str, Any]) -> ProcessInfo | None:
+    cmdline = tuple(attrs.get("cmdline") or ())
+    name = attrs.get("name") or ""
+    exe = attrs.get("exe") or ""
+    haystack = f"{name} {exe} {' '.join(cmdline[:3])}".lower()
+    if not any(marker in haystack for marker in AGENT_MARKERS):
+        return None
+    return ProcessInfo(
+        pid=attrs["pid"],
+        name=name,
+        exe=exe,
+        cmdline=cmdline,
+        create_time=float(attrs.get("create_time") or 0.0),
+        ppid=int(attrs.get("ppid") or 0),
+    )
 
 
 def _psutil_cwd(pid: int) -> str | None:
