@@ -14,7 +14,6 @@ thread) reads serially; the CLI, single-threaded, shares.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
@@ -99,6 +98,9 @@ def _shared(jobs: Sequence[FreshJob], max_line: int, workers: int) -> list[Fresh
         loads[lightest] += jobs[index].stat.size
     _JOBS, _MAX_LINE = jobs, max_line
     results: list[FreshRead | None] = [None] * len(jobs)
+    # Imported here: only a cold read of many files forks, and the import costs every CLI start.
+    import multiprocessing
+
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(workers - 1) as pool:
