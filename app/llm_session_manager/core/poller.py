@@ -22,6 +22,7 @@ from llm_session_manager.core.assembly import JUDGEMENT_REFRESH, Assembler, User
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.file_index import FileIndex
 from llm_session_manager.core.models import (
+    HealthLevel,
     LiveState,
     Problem,
     Recommendation,
@@ -82,6 +83,7 @@ class Poller:
         self._user = UserData()
         self._sessions: dict[SessionKey, Session] = {}  # as the last poll assembled them
         self._sessions_from: list[Session] | None = None
+        self._level: HealthLevel | None = None  # the worst level of the live sessions
         self._assembler = Assembler()
         self._last_live: Mapping[SessionKey, LiveState] = {}
         self._last_user_version = -1
@@ -161,9 +163,12 @@ class Poller:
             self._last_user_version
         )
         self._last_live, self._last_user_version = live, self._user.version
-        if sessions is not self._sessions_from:  # a list reused whole maps as it did
+        if sessions is not self._sessions_from:  # a list reused whole maps and rates as it did
             self._sessions = {s.key: s for s in sessions}
             self._sessions_from = sessions
+            self._level = health.aggregate_level(
+                s for s in sessions if s.state in ("active", "waiting", "idle")
+            )
         self._persist(dirty, now, problems)
         for problem in (self._store_problem, self._index.store_problem):
             if problem is not None:
@@ -184,12 +189,11 @@ class Poller:
                     sessions, self._config, now, problems))
                 self._advice = cached
             recommendations, windows = cached[2].recommendations, cached[2].usage_windows
-        live_sessions = [s for s in sessions if s.state in ("active", "waiting", "idle")]
         return Snapshot(
             taken_at=now,
             sessions=tuple(sessions),
             problems=tuple(problems),
-            level=health.aggregate_level(live_sessions),
+            level=self._level,
             recommendations=recommendations,
             usage_windows=windows,
             bytes_read=bytes_read,
