@@ -122,10 +122,10 @@ def test_a_cancelled_pass_forgets_no_file_it_did_not_reach(sample_home: Path) ->
     read(index, sources)
     before = tracked_paths(index)
     claude = [s for s in sources if s.agent == "claude-code"]
-    asked = iter([False, False, True])  # the source, one file, then cancelled
+    asked = iter([False, True])  # asked before the source, then before its first file
     problems: list[Problem] = []
     changes = index.read_changes(claude, MAX_LINE, problems, lambda: next(asked, True))
-    assert (changes.files_seen, changes.dirty, problems) == (1, set(), [])
+    assert (changes.files_seen, changes.dirty, problems) == (0, set(), [])
     assert tracked_paths(index) == before  # the cursors of the files not reached stay
     again, _ = read(index, sources)
     assert (again.files_read, again.bytes_read) == (0, 0)  # nothing to read from scratch

@@ -153,16 +153,16 @@ class FileIndex:
             problems.append(Problem(str(exc.filename or source.agent), _os_message(exc)))
             return
         seen: set[str] = set()
-        counted = 0
         stamps, stat_of, see = self._stamps, os.stat, seen.add  # bound once: a call per file
-        for tracked in discovered:
-            if cancelled():
+        for number, tracked in enumerate(discovered):
+            # Asked every 64 files (a fraction of a millisecond of stats): quitting waits no
+            # longer, and the warm pass saves a call per file.
+            if not number & 63 and cancelled():
                 # The files not reached were not stat'ed, not found missing: keep their cursors.
-                changes.files_seen += counted
+                changes.files_seen += len(seen)
                 return
             path = tracked.path
             see(path)
-            counted += 1
             try:
                 st = stat_of(path)
             except OSError as exc:
@@ -186,7 +186,7 @@ class FileIndex:
                 problems.append(Problem(path, _os_message(exc)))
                 continue
             self._apply(known, result, changes, problems)
-        changes.files_seen += counted
+        changes.files_seen += len(seen)
         changes.dirty |= self._forget_missing(source.agent, seen)
 
     def members(self, keys: set[SessionKey]) -> dict[SessionKey, list[TrackedState]]:
