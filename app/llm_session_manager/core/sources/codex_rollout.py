@@ -24,13 +24,19 @@ from llm_session_manager.core.sources.accumulator_state import (
     restore_fields,
     versioned_copy,
 )
+from llm_session_manager.core.sources.codex_items import (
+    MESSAGE_CHARS,
+    content_text,
+    error_message,
+    item_failure,
+    text,
+)
 from llm_session_manager.core.sources.codex_tokens import TokenLedger, raw_usage
 
 PENDING_CHARS = 256 * 1024
 STATE_VERSION = 1
 UNKNOWN_MODEL = "unknown"  # usage seen before any turn_context named a model
 RECENT_ERRORS = 20
-MESSAGE_CHARS = 300
 # A failed call may be reported twice (an `exec_command_end` event and an `item_completed`
 # item with the same call id); remembering this many ids is plenty to count it once.
 FAILED_IDS_KEPT = 64
@@ -67,46 +73,6 @@ def _skippable(kind: bytes, ptype: bytes | None) -> bool:
     if kind == b"response_item":
         return ptype not in _KEPT_RESPONSE_ITEMS
     return kind == b"event_msg" and ptype not in _KEPT_EVENTS
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _content_text(content: Any) -> str | None:
-    """Text of an item's `content` list ([{"type": "text", "text": ...}, ...])."""
-    if not isinstance(content, list):
-        return _text(content)
-    parts = [c["text"] for c in content if isinstance(c, dict) and isinstance(c.get("text"), str)]
-    return "\n".join(parts) or None
-
-
-def _error_message(error: Any) -> str | None:
-    """Codex keeps the provider's error body as a JSON string; show its inner message."""
-    message = error.get("message") if isinstance(error, dict) else error
-    if not isinstance(message, str):
-        return None
-    try:
-        body = orjson.loads(message)
-        inner = body["error"]["message"] if isinstance(body, dict) else None
-        if isinstance(inner, str):
-            message = inner
-    except (ValueError, KeyError, TypeError):
-        pass
-    return message[:MESSAGE_CHARS]
-
-
-def _item_failure(kind: str, item: dict[str, Any], code: Any) -> str:
-    """`command failed (exit 2): ls /nonexistent-dir`, or the item kind when there is no command."""
-    what = f"{kind} failed" if kind != "CommandExecution" else "command failed"
-    if isinstance(code, int):
-        what += f" (exit {code})"
-    command = item.get("command")
-    # 0.169 records the argv it ran, e.g. ["/bin/bash", "-lc", "ls /nonexistent-dir"].
-    shown = command[-1] if isinstance(command, list) and command else command
-    if isinstance(shown, str) and shown:
-        what += f": {shown}"
-    return what[:MESSAGE_CHARS]
 
 
 class RolloutAccumulator:
@@ -212,8 +178,8 @@ class RolloutAccumulator:
         if kind_s == "event_msg":
             self._on_event(payload, ts)
         elif kind_s == "turn_context":
-            self.model = _text(payload.get("model")) or self.model
-            self.cwd = _text(payload.get("cwd")) or self.cwd
+            self.model = text(payload.get("model")) or self.model
+            self.cwd = text(payload.get("cwd")) or self.cwd
         elif kind_s == "session_meta":
             self._on_meta(payload, ts)
         elif kind_s == "compacted":
@@ -229,10 +195,10 @@ class RolloutAccumulator:
         self.last_ts = ts
 
     def _on_meta(self, payload: dict[str, Any], ts: str | None) -> None:
-        self.session_id = _text(payload.get("id")) or self.session_id
-        self.meta_cwd = _text(payload.get("cwd")) or self.meta_cwd
-        self.started_at = self.started_at or _text(payload.get("timestamp")) or ts
-        self.originator = _text(payload.get("originator")) or self.originator
+        self.session_id = text(payload.get("id")) or self.session_id
+        self.meta_cwd = text(payload.get("cwd")) or self.meta_cwd
+        self.started_at = self.started_at or text(payload.get("timestamp")) or ts
+        self.originator = text(payload.get("originator")) or self.originator
         source = payload.get("source")
         if isinstance(source, str):
             self.source_kind = source
@@ -244,7 +210,7 @@ class RolloutAccumulator:
             self.tokens.subagent = b"thread_spawn" in orjson.dumps(source)
         git = payload.get("git")
         if isinstance(git, dict):
-            self.git_branch = _text(git.get("branch")) or self.git_branch
+            self.git_branch = text(git.get("branch")) or self.git_branch
 
     def _on_event(self, p: dict[str, Any], ts: str | None) -> None:
         kind = p.get("type")
@@ -260,17 +226,17 @@ class RolloutAccumulator:
             self.turn_open = False
             self.turn_seen = True
             if p.get("error") and not self.turn_api_error:
-                self._api_error(_error_message(p["error"]), ts)
+                self._api_error(error_message(p["error"]), ts)
         elif kind == "error":
             # Counted once per turn: a failed turn may also end in a task_complete with `error`.
             if not self.turn_api_error:
-                self._api_error(_error_message(p), ts)
+                self._api_error(error_message(p), ts)
         elif kind == "user_message":
             self.prompt_events += 1
-            self._on_prompt(_text(p.get("message")))
+            self._on_prompt(text(p.get("message")))
         elif kind == "agent_message":
             self.reply_events += 1
-            self._on_reply(_text(p.get("message")))
+            self._on_reply(text(p.get("message")))
         elif kind == "item_completed":
             self._on_item(p.get("item"), ts)
         elif kind == "exec_command_end":
@@ -282,13 +248,13 @@ class RolloutAccumulator:
         elif kind == "patch_apply_end":
             self._on_files(p.get("changes"))
             if p.get("success") is False:
-                message = _text(p.get("stderr")) or "patch failed to apply"
+                message = text(p.get("stderr")) or "patch failed to apply"
                 self._tool_error(p.get("call_id"), message[:MESSAGE_CHARS], ts)
         elif kind == "context_compacted":
             self.compaction_events += 1
             self._on_compaction()
         elif kind == "thread_name_updated":
-            self.thread_name = _text(p.get("thread_name")) or _text(p.get("name"))
+            self.thread_name = text(p.get("thread_name")) or text(p.get("name"))
 
     def _on_item(self, item: Any, ts: str | None) -> None:
         if not isinstance(item, dict):
@@ -296,17 +262,17 @@ class RolloutAccumulator:
         kind = item.get("type")
         if kind == "UserMessage":
             self.prompt_items += 1
-            self._on_prompt(_content_text(item.get("content")))
+            self._on_prompt(content_text(item.get("content")))
         elif kind == "AgentMessage":
             self.reply_items += 1
-            self._on_reply(_content_text(item.get("content")))
+            self._on_reply(content_text(item.get("content")))
         elif kind in _TOOL_ITEMS:
             if kind == "FileChange":
                 self._on_files(item.get("changes"))
             code = item.get("exit_code")
             failed = item.get("status") == "failed" or (isinstance(code, int) and code != 0)
             if failed:
-                self._tool_error(item.get("id"), _item_failure(kind, item, code), ts)
+                self._tool_error(item.get("id"), item_failure(kind, item, code), ts)
 
     def _on_files(self, changes: Any) -> None:
         for path in changed_paths(changes):
@@ -379,7 +345,7 @@ class RolloutAccumulator:
                 self.last_post, self.post_pending = self.ctx_tokens, False
         total = raw_usage(info.get("total_token_usage"))
         if total is not None:
-            model = _text(p.get("model")) or _text(info.get("model")) or self.model
+            model = text(p.get("model")) or text(info.get("model")) or self.model
             self.tokens.add(total, ts, model or UNKNOWN_MODEL)
 
     # ---- read-outs for build ---------------------------------------------------------------
