@@ -1,7 +1,8 @@
 """The record files the poller follows: their cursors, their accumulators, what changed.
 
 One `FileIndex` per poller. A poll asks it to `read_changes()` from every source: an unchanged
-file costs one `stat`, a grown one is read from its offset, a shrunk or replaced one from 0, and a
+file costs one `stat` (none on Linux once inotify shows its folder had no event for it, see
+core.change_watch), a grown one is read from its offset, a shrunk or replaced one from 0, and a
 snapshot source's changed files are handed to the source to re-read whole. Accumulators are loaded
 from the store only when their file changes, so a warm start reads no saved state at all.
 """
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from llm_session_manager.core.change_watch import ChangeWatch, Stamp
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.fresh_read import FreshJob, read_fresh
 from llm_session_manager.core.models import Problem, SessionFacts, SessionKey
@@ -65,14 +67,20 @@ class FileIndex:
         # apart so the warm pass compares a stat with it without touching the states (reaching
         # their memory after each stat was a fifth of the pass). Always equal to
         # `_stamp(self._files[path].cursor)`: cursors are set through `_put` and `_set_cursor`.
-        self._stamps: dict[str, tuple[int, int, int, int]] = {}
+        self._stamps: dict[str, Stamp] = {}
         # The paths of `_files` by agent, so that telling which files an agent deleted costs a
         # set comparison rather than a pass over every agent's files (see `_put`).
         self._by_agent: dict[str, set[str]] = {}
         self._snapshot_kind: dict[int, tuple[object, bool]] = {}
         # Whether any state is dirty: every poll asks, and most polls change nothing.
         self._any_dirty = False
+        self._watch = ChangeWatch()
+        self._cut_short = False  # this pass left files of a source unvisited (cancelled)
         self.store_problem: Problem | None = None
+
+    def close(self) -> None:
+        """Release the inotify descriptor now (garbage collection releases it too)."""
+        self._watch.close()
 
     # -- loading and saving -----------------------------------------------------------------
 
@@ -118,15 +126,20 @@ class FileIndex:
     ) -> Changes:
         changes = Changes()
         fresh: list[tuple[FreshJob, TrackedState]] = []  # files to read from their first byte
+        watch = self._watch if self._watch.begin_pass(cold=not self._files) else None
+        self._cut_short = False
         for source in sources:
             if cancelled():
+                self._cut_short = True
                 break
             if self._is_snapshot(source):
                 self._read_snapshot_source(cast(SnapshotSource, source), changes, problems)
                 continue
             self._read_line_source(
-                cast(Source, source), max_line, problems, cancelled, changes, fresh
+                cast(Source, source), max_line, problems, cancelled, changes, fresh, watch
             )
+        if watch is not None:
+            watch.end_pass(complete=not self._cut_short)
         reads = read_fresh([job for job, _ in fresh], max_line)
         for (job, known), read in zip(fresh, reads, strict=True):
             if read.error is not None or read.acc is None or read.result is None:
@@ -144,25 +157,35 @@ class FileIndex:
         cancelled: Callable[[], bool],
         changes: Changes,
         fresh: list[tuple[FreshJob, TrackedState]],
+        watch: ChangeWatch | None,
     ) -> None:
-        """Stat every file the source lists; read what was appended to the changed ones, and
-        leave those to read from their first byte in `fresh`."""
+        """Stat every file the source lists (but those `watch` shows unchanged); read what was
+        appended to the changed ones, and leave those to read from their first byte in `fresh`."""
         try:
             discovered = source.discover()
         except OSError as exc:
             problems.append(Problem(str(exc.filename or source.agent), _os_message(exc)))
+            self._cut_short = True  # its folders are still needed: keep their watches
             return
         seen: set[str] = set()
-        stamps, stat_of, see = self._stamps, os.stat, seen.add  # bound once: a call per file
+        stamps, see = self._stamps, seen.add  # bound once: a call per file
+        # With inotify, `watch.stat` also watches the file's folder before stat'ing it, so that
+        # from the next pass on the file is skipped while no event names it.
+        verified = watch.verified if watch is not None else {}
+        stat_of = watch.stat if watch is not None else os.stat
         for number, tracked in enumerate(discovered):
             # Asked every 64 files (a fraction of a millisecond of stats): quitting waits no
             # longer, and the warm pass saves a call per file.
             if not number & 63 and cancelled():
                 # The files not reached were not stat'ed, not found missing: keep their cursors.
                 changes.files_seen += len(seen)
+                self._cut_short = True
                 return
             path = tracked.path
             see(path)
+            unchanged = verified.get(path)
+            if unchanged is not None and unchanged == stamps.get(path):
+                continue  # the watched path: no event since a stat that matched its cursor
             try:
                 st = stat_of(path)
             except OSError as exc:
@@ -368,7 +391,7 @@ class FileIndex:
         return iter(self._files.values())
 
 
-def _stamp(cursor: Cursor) -> tuple[int, int, int, int]:
+def _stamp(cursor: Cursor) -> Stamp:
     return (cursor.size, cursor.mtime_ns, cursor.ino, cursor.dev)
 
 
