@@ -14,7 +14,6 @@ facts and their `storage/part/<message>/` folders.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_session_manager.core.conversation import Conversation, ConversationBuilder, Turn
-from llm_session_manager.core.sources.opencode_db import open_readonly
+from llm_session_manager.core.sources.opencode_db import columns, json_object, open_readonly
 from llm_session_manager.core.sources.opencode_facts import clean_prompt
 from llm_session_manager.core.sources.tool_summary import result_text, summarize_args
 
@@ -48,13 +47,13 @@ def _from_database(path: str, session_id: str) -> Conversation:
         with open_readonly(path) as db:
             sessions = _family(db, session_id)
             marks = ",".join("?" * len(sessions))
-            order = "time_created, id" if "time_created" in _columns(db, "message") else "id"
-            has_parts = bool(_columns(db, "part"))
+            order = "time_created, id" if "time_created" in columns(db, "message") else "id"
+            has_parts = bool(columns(db, "part"))
             rows = db.execute(
                 f"SELECT id, session_id, data FROM message WHERE session_id IN ({marks}) "
                 f"ORDER BY {order}", sessions)  # fmt: skip
             for mid, sid, raw in rows:
-                data = _json(raw)
+                data = json_object(raw)
                 if data is None:
                     builder.skipped_lines += 1
                     continue
@@ -67,7 +66,7 @@ def _from_database(path: str, session_id: str) -> Conversation:
 
 def _family(db: sqlite3.Connection, root: str) -> list[str]:
     """The session and its subagents' sessions (children, their children, ...)."""
-    if "parent_id" not in _columns(db, "session"):
+    if "parent_id" not in columns(db, "session"):
         return [root]
     children: dict[str, list[str]] = {}
     for sid, parent in db.execute("SELECT id, parent_id FROM session WHERE parent_id IS NOT NULL"):
@@ -84,13 +83,9 @@ def _family(db: sqlite3.Connection, root: str) -> list[str]:
 def _db_parts(db: sqlite3.Connection, message_id: str) -> Iterator[dict[str, Any]]:
     for (raw,) in db.execute("SELECT data FROM part WHERE message_id = ? ORDER BY id",
                              (message_id,)):  # fmt: skip
-        part = _json(raw)
+        part = json_object(raw)
         if part is not None:
             yield part
-
-
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {str(row[1]) for row in db.execute(f"PRAGMA table_info('{table}')")}
 
 
 # -- the older storage/ files ---------------------------------------------------------------
@@ -126,7 +121,7 @@ def _files(folder: Path) -> list[str]:
 def _load(path: str) -> dict[str, Any] | None:
     try:
         with open(path, "rb") as handle:
-            return _json(handle.read())
+            return json_object(handle.read())
     except OSError:
         return None
 
@@ -205,15 +200,3 @@ def _ms(value: Any) -> datetime | None:
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def _json(raw: Any) -> dict[str, Any] | None:
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", "replace")
-    if not isinstance(raw, str):
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None

@@ -84,8 +84,8 @@ def _connect(path: str) -> Iterator[sqlite3.Connection]:
 def _read(
     db: sqlite3.Connection, known: Mapping[str, Signature]
 ) -> tuple[list[ReadSession], dict[str, Signature]]:
-    session_cols = _columns(db, "session")
-    message_cols = _columns(db, "message")
+    session_cols = columns(db, "session")
+    message_cols = columns(db, "message")
     if not {"id", "directory"} <= session_cols or not {"session_id", "data"} <= message_cols:
         raise NotOpencodeDatabase("no opencode session/message tables")
     rows = _sessions(db, session_cols)
@@ -122,7 +122,7 @@ def _read_root(
         for mid, raw in db.execute(
             f"SELECT id, data FROM message WHERE session_id = ? ORDER BY {order}", (sid,)
         ):
-            data = _json(raw)
+            data = json_object(raw)
             if data is None:
                 continue
             if own and first_user is None and data.get("role") == "user":
@@ -136,7 +136,7 @@ def _read_root(
             "AND data LIKE '%error%'",
             sids,
         ):
-            part = _json(raw)
+            part = json_object(raw)
             failed = tool_error(part) if part is not None else None
             if failed is not None:
                 tally.add_tool_error(*failed)
@@ -152,7 +152,7 @@ def _first_text(db: sqlite3.Connection, message_id: str) -> str | None:
         return None
     query = "SELECT data FROM part WHERE message_id = ? ORDER BY id"
     for (raw,) in db.execute(query, (message_id,)):
-        part = _json(raw)
+        part = json_object(raw)
         if part and part.get("type") == "text" and not part.get("synthetic"):
             text = part.get("text")
             if isinstance(text, str) and text.strip():
@@ -208,15 +208,17 @@ def _message_signatures(db: sqlite3.Connection, cols: set[str]) -> dict[str, tup
     }
 
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+def columns(db: sqlite3.Connection, table: str) -> set[str]:
+    """The table's column names; empty when there is no such table."""
     return {str(row[1]) for row in db.execute(f"PRAGMA table_info('{table}')")}
 
 
 def _has_table(db: sqlite3.Connection, table: str) -> bool:
-    return bool(_columns(db, table))
+    return bool(columns(db, table))
 
 
-def _json(raw: Any) -> dict[str, Any] | None:
+def json_object(raw: Any) -> dict[str, Any] | None:
+    """A JSON object from a text or blob column; None for anything else."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     if not isinstance(raw, str):
