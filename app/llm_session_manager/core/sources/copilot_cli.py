@@ -100,29 +100,25 @@ def _root_items(root: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile 
     return items
 
 
-def _session_folder_files(folder: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile]:
+def _session_files(folder: str, is_file_named: Callable[[str], bool]) -> list[TrackedFile]:
     """events.jsonl, then workspace.yaml (only along with events.jsonl), when they are files."""
-    names = {e.name: e for e in listing}
-    events, workspace = names.get("events.jsonl"), names.get("workspace.yaml")
-    if events is None or not is_file(events):
+    if not is_file_named("events.jsonl"):
         return []
     session_id = os.path.basename(folder)
-    found = [TrackedFile(events.path, session_id, "main")]
-    if workspace is not None and is_file(workspace):
-        found.append(TrackedFile(workspace.path, session_id, "workspace"))
+    found = [TrackedFile(os.path.join(folder, "events.jsonl"), session_id, "main")]
+    if is_file_named("workspace.yaml"):
+        found.append(TrackedFile(os.path.join(folder, "workspace.yaml"), session_id, "workspace"))
     return found
+
+
+def _session_folder_files(folder: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile]:
+    names = {e.name: e for e in listing}
+    return _session_files(folder, lambda name: name in names and is_file(names[name]))
 
 
 def _probe_session_folder(folder: str) -> list[TrackedFile]:
-    session_id = os.path.basename(folder)
-    events = os.path.join(folder, "events.jsonl")
-    if not os.path.isfile(events):
-        return []
-    found = [TrackedFile(events, session_id, "main")]
-    workspace = os.path.join(folder, "workspace.yaml")
-    if os.path.isfile(workspace):
-        found.append(TrackedFile(workspace, session_id, "workspace"))
-    return found
+    """The same, for a folder that can be searched but not listed: a stat per file."""
+    return _session_files(folder, lambda name: os.path.isfile(os.path.join(folder, name)))
 
 
 class CopilotCliSource:
