@@ -74,10 +74,12 @@ class UInt64Field(_BigIntegerBase):
         return number - _U64 if number > _I64_MAX else number
 
     def python_value(self, value: Any) -> Any:
-        if value is None:
-            return None
-        number = int(value)
-        return number + _U64 if number < 0 else number
+        return None if value is None else unsigned_64(int(value))
+
+
+def unsigned_64(number: int) -> int:
+    """A stored (signed 64-bit) st_dev / st_ino as the unsigned number the OS gave."""
+    return number + _U64 if number < 0 else number
 
 
 class SessionRecord(BaseRecord):

@@ -38,12 +38,12 @@ from llm_session_manager.store.records import (
     SessionTagRecord,
     TagRecord,
     UsageSampleRecord,
+    unsigned_64,
 )
 
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-_U64 = 1 << 64
 
 # Bound parameters per statement. SQLite before 3.32 allows 999; staying under it keeps old
 # system libraries working and costs little (a chunk of 90 cursor rows is still one statement).
@@ -103,11 +103,10 @@ class Store:
         ).where(r.agent == agent)
         with self._guard("reading file cursors"):
             rows = _raw_rows(query)
-        # dev and ino are stored wrapped to signed 64-bit (records.UInt64Field): unwrap them.
+        # Raw rows skip UInt64Field's conversion: unwrap dev and ino as it would.
         return {
             path: StoredCursor(path, agent, sid, role, Cursor(
-                dev + _U64 if dev < 0 else dev, ino + _U64 if ino < 0 else ino,
-                size, mtime, off, lines,
+                unsigned_64(dev), unsigned_64(ino), size, mtime, off, lines
             ))
             for path, sid, role, dev, ino, size, mtime, off, lines in rows
         }  # fmt: skip
