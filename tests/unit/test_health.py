@@ -144,6 +144,22 @@ def test_more_errors_score_lower_and_recent_ones_weigh_more() -> None:
     assert score(errors=new) < score(errors=old)
 
 
+def test_recent_means_within_the_window_before_now_naive_times_being_utc() -> None:
+    window = timedelta(minutes=HealthConfig().recent_error_minutes)
+    naive_now = NOW.replace(tzinfo=None)
+    times = (
+        NOW - window,  # on the edge: recent
+        naive_now - timedelta(minutes=1),  # naive, taken as UTC: recent
+        NOW - window - timedelta(seconds=1),  # just outside
+        NOW + timedelta(minutes=1),  # a clock ahead of ours: not yet
+    )
+    health = assess(make_facts(errors=Errors(tool=4, recent=times)), ACTIVE, Config(), NOW)
+    assert factor(health, "errors")[1].endswith(", 2 in the last 30m")
+    # the same with a naive clock
+    health = assess(make_facts(errors=Errors(tool=4, recent=times)), ACTIVE, Config(), naive_now)
+    assert factor(health, "errors")[1].endswith(", 2 in the last 30m")
+
+
 def test_unknown_context_scores_neutral_and_says_so() -> None:
     health = assess(make_facts(tokens=None, compactions=1), ACTIVE, Config(), NOW)
     reason = "context size unknown (scored 50), 1 compaction (-10)"

@@ -14,7 +14,7 @@ A factor the records cannot tell gets the configured neutral score and says so i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from llm_session_manager.config import Config, HealthConfig, HealthWeights
 from llm_session_manager.core.accounting import resolve_context
@@ -126,7 +126,15 @@ def _activity(
 
 
 def _errors(errors: Errors, hc: HealthConfig, now: datetime, weight: float) -> HealthFactor:
-    recent = sum(1 for at in errors.recent if 0 <= _minutes(now, at) <= hc.recent_error_minutes)
+    # One cutoff compared with each kept time, not each time's age worked out in minutes: this
+    # runs for every session on every judgement, each with up to 20 kept times.
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    since = now - timedelta(minutes=hc.recent_error_minutes)
+    recent = sum(
+        1 for at in errors.recent
+        if since <= (at if at.tzinfo is not None else at.replace(tzinfo=UTC)) <= now
+    )  # fmt: skip
     total = max(errors.total, recent)
     recent = min(recent, total)
     weighted = (total - recent) + recent * hc.recent_error_weight
