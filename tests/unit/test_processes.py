@@ -53,7 +53,7 @@ class FakeProc:
     def read_info(self, pid: int) -> ProcessInfo | None:
         self.reads.append(pid)
         if pid in self.failing:
-            raise psutil.NoSuchProcess(pid)
+            raise ProcessLookupError(pid)
         name = self.names[pid]
         if "claude" not in name:
             return None
@@ -147,7 +147,42 @@ def test_the_real_scan_agrees_with_psutil_and_sees_a_reused_table() -> None:
         expected = processes._scan_psutil()
         for table in (first, second):
             assert table.get(child.pid) == expected[child.pid]
+        # Every other process too: dropping non-agents early (from /proc, before psutil) keeps
+        # exactly the processes psutil's own scan keeps. A process that came, went or changed
+        # around the scan (psutil's scans before and after disagree on it) is left out.
+        pids_before, before = set(psutil.pids()), set(processes._scan_psutil())
+        fresh = set(ProcessTable.scan().processes)
+        pids_after, after = set(psutil.pids()), set(processes._scan_psutil())
+        steady = (pids_before & pids_after) - (before ^ after)
+        assert child.pid in steady
+        assert fresh & steady == before & steady
     finally:
         child.kill()
         child.wait()
     assert ProcessTable.scan().get(child.pid) is None
+
+
+@pytest.mark.parametrize(
+    ("cmdline", "comm", "exe", "agent"),
+    [
+        (b"node\0/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js\0", b"node\n", None, True),
+        (b"bash\0-c\0sleep 1\0", b"bash\n", "/usr/bin/bash", False),
+        (b"x\0", b"Codex-helper\n", None, True),  # the kernel's name, in any case
+        (b"x\0", b"x\n", "/opt/cursor/cursor", True),  # only the exe says it
+        (b"python\0a\0b\0claude\0", b"python\n", None, False),  # a 4th argument is not looked at
+        (b"", b"kworker/0:1\n", None, False),  # a kernel thread: no command line, no exe
+    ],
+)
+def test_what_proc_alone_tells_of_a_new_process(
+    tmp_path: Path, cmdline: bytes, comm: bytes, exe: str | None, agent: bool
+) -> None:
+    (tmp_path / "cmdline").write_bytes(cmdline)
+    (tmp_path / "comm").write_bytes(comm)
+    if exe is not None:
+        (tmp_path / "exe").symlink_to(exe)
+    assert processes._mentions_agent(str(tmp_path)) is agent
+
+
+def test_a_process_gone_before_its_command_line_is_read_is_read_again(tmp_path: Path) -> None:
+    with pytest.raises(ProcessLookupError):
+        processes._mentions_agent(str(tmp_path / "4242"))

@@ -2,21 +2,21 @@
 
 Only the processes whose name, exe or command line mention an agent are kept, and their costly
 attributes (cwd, open files) are read lazily per pid, once per poll, by the source that needs them.
-On Linux a process already seen costs one read of its `/proc/<pid>/stat` (`scan_procfs`);
-elsewhere psutil reads every process each time.
+On Linux a process already seen costs one read of its `/proc/<pid>/stat` (`scan_procfs`), and
+a new one that names no agent is dropped from its `/proc` files without asking psutil (which is
+then not even imported when no agent runs); elsewhere psutil reads every process each time.
 Tests build a `ProcessTable` from recorded process dumps (`../shared/samples/real-clients/live`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
-
-import psutil
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ AGENT_MARKERS = (
     "claude", "codex", "gemini", "copilot", "cursor", "opencode",
     "/code", "code-insiders", "codium", "visual studio code", "vscode",
 )  # fmt: skip
+_AGENT_MARKER_BYTES = tuple(marker.encode() for marker in AGENT_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class ProcessTable:
         """Read the live process table (names and command lines only)."""
         global _SEEN
         if sys.platform.startswith("linux") and os.path.isdir(PROC_ROOT):
-            found, _SEEN = scan_procfs(PROC_ROOT, _SEEN, _psutil_info)
+            found, _SEEN = scan_procfs(PROC_ROOT, _SEEN, _linux_info)
         else:
             found = _scan_psutil()
         return cls(found, _read_cwd=_psutil_cwd, _read_files=_psutil_open_files)
@@ -125,7 +126,7 @@ def scan_procfs(
     """The agents' processes, and what to pass as `seen` to the next scan.
 
     Each process costs one read of `<pid>/stat` per scan. Name, exe and command line are read
-    (by `read_info`, raising psutil.Error when it cannot) only for a process whose stamp is new.
+    (by `read_info`, raising OSError when it cannot) only for a process whose stamp is new.
     Those can change while pid and start time stay, so the stamp holds more than the start time
     (which tells a reused pid): the name (set anew by exec, prctl and setproctitle) and the
     addresses of the code, data, stack, arguments and environment (all new after any exec, even
@@ -156,7 +157,7 @@ def scan_procfs(
         if last is None or last.stamp != stamp:
             try:
                 last = SeenProcess(stamp, read_info(pid))
-            except (psutil.Error, KeyError, TypeError, ValueError):
+            except (OSError, KeyError, TypeError, ValueError):
                 continue  # not cached: read again on the next scan
         now[pid] = last
         info = last.info
@@ -183,12 +184,39 @@ def _read_proc_file(path: str) -> bytes | None:
         os.close(fd)
 
 
-def _psutil_info(pid: int) -> ProcessInfo | None:
-    """The process's info through psutil; None when it is not an agent's."""
-    return _info_of(psutil.Process(pid).as_dict(_ATTRS))
+def _linux_info(pid: int) -> ProcessInfo | None:
+    """The process's info; None when it is not an agent's.
+
+    psutil's name is the kernel's `comm` or the last part of argv[0], so a process whose comm,
+    exe link and first three arguments (read here straight from /proc) name no agent would be
+    dropped by `_info_of` too: only the few others cost psutil's reads.
+    """
+    if not _mentions_agent(f"{PROC_ROOT}/{pid}"):
+        return None
+    import psutil
+
+    try:
+        return _info_of(psutil.Process(pid).as_dict(_ATTRS))
+    except psutil.Error as exc:
+        raise ProcessLookupError(f"cannot read process {pid}: {exc}") from exc
+
+
+def _mentions_agent(folder: str) -> bool:
+    cmdline = _read_proc_file(f"{folder}/cmdline")
+    if cmdline is None:
+        raise ProcessLookupError(f"{folder} is gone")
+    parts = cmdline.split(b"\0")[:3]
+    parts.append(_read_proc_file(f"{folder}/comm") or b"")
+    # Unreadable for another user's process or a kernel thread: psutil has no exe for it either.
+    with contextlib.suppress(OSError):
+        parts.append(os.fsencode(os.readlink(f"{folder}/exe")))
+    haystack = b" ".join(parts).lower()
+    return any(marker in haystack for marker in _AGENT_MARKER_BYTES)
 
 
 def _scan_psutil() -> dict[int, ProcessInfo]:
+    import psutil
+
     found: dict[int, ProcessInfo] = {}
     for proc in psutil.process_iter(_ATTRS):
         try:
@@ -218,6 +246,8 @@ def _info_of(attrs: dict[str, Any]) -> ProcessInfo | None:
 
 
 def _psutil_cwd(pid: int) -> str | None:
+    import psutil
+
     try:
         return psutil.Process(pid).cwd()
     except (psutil.Error, OSError):
@@ -225,6 +255,8 @@ def _psutil_cwd(pid: int) -> str | None:
 
 
 def _psutil_open_files(pid: int) -> tuple[str, ...] | None:
+    import psutil
+
     try:
         return tuple(f.path for f in psutil.Process(pid).open_files())
     except (psutil.Error, OSError):
@@ -232,4 +264,6 @@ def _psutil_open_files(pid: int) -> tuple[str, ...] | None:
 
 
 def pid_alive(pid: int) -> bool:
+    import psutil
+
     return psutil.pid_exists(pid)
