@@ -217,25 +217,41 @@ def _subagent_files(folder: str, listing: list[os.DirEntry[str]]) -> list[Tracke
 
 
 def _usage(accs: Sequence[ClaudeFileAccumulator]) -> tuple[Usage, tuple[ModelUsage, ...]]:
-    table: dict[str, list[UsageEntry]] = {}
-    for acc in accs:
-        for message_id, copies in acc.usage.items():
-            for entry in copies:
-                merge_usage(table, message_id, entry)
+    table: dict[str, list[UsageEntry]]
+    if len(accs) == 1:
+        table = accs[0].usage  # one file's copies were merged as they were read
+    else:
+        table = {}
+        for acc in accs:
+            for message_id, copies in acc.usage.items():
+                for entry in copies:
+                    merge_usage(table, message_id, entry)
     counted: dict[str, list[Any]] = {}
     for acc in accs:
         counted.update(acc.counted)
-    source: UsageSource = "counted" if counted else "exact"
-
-    per_model: dict[str, Usage] = {}
-    total = Usage(source=source)
+    # Plain sums per model, made into Usage values once: a session has thousands of requests.
+    sums: dict[str | None, list[int]] = {}
     for copies in table.values():
         for e in copies:
-            usage = Usage(e.input, e.output, e.cache_creation, e.cache_read)
-            total += usage
-            if e.model and e.model != SYNTHETIC_MODEL:
-                per_model[e.model] = per_model.get(e.model, Usage()) + usage
+            into = sums.get(e.model)
+            if into is None:
+                into = sums[e.model] = [0, 0, 0, 0]
+            into[0] += e.input
+            into[1] += e.output
+            into[2] += e.cache_creation
+            into[3] += e.cache_read
+    counted_by_model: dict[str | None, int] = {}
     for tokens, model, _ts in counted.values():
+        counted_by_model[model] = counted_by_model.get(model, 0) + tokens
+    source: UsageSource = "counted" if counted else "exact"
+    total = Usage(source=source)
+    per_model: dict[str, Usage] = {}
+    for model, (inp, out, creation, read) in sums.items():
+        usage = Usage(inp, out, creation, read)
+        total += usage
+        if model and model != SYNTHETIC_MODEL:
+            per_model[model] = usage
+    for model, tokens in counted_by_model.items():
         usage = Usage(output=tokens, source="counted")
         total += usage
         if model:
