@@ -216,10 +216,11 @@ def cmd_info(ctx: Context) -> int:
 
 
 def _terminal_width() -> int:
-    try:
-        return os.get_terminal_size().columns
-    except OSError:
-        return 80
+    # COLUMNS first (as `ls` and friends do: a script or pager can ask for a width), then the
+    # terminal, else 80.
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
 
 
 # -- parser ----------------------------------------------------------------------------------

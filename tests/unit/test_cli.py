@@ -83,7 +83,10 @@ def test_list_json_has_the_documented_fields(
     assert odd["project"] == "my.app_v2 space"
 
 
-def test_table_fits_80_columns(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_table_fits_80_columns(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
     total = len(list_json(cli_env, capsys))
     assert run(cli_env, "list") == 0
     lines = capsys.readouterr().out.splitlines()
@@ -92,6 +95,21 @@ def test_table_fits_80_columns(cli_env: Path, capsys: pytest.CaptureFixture[str]
     assert max(len(line) for line in lines) <= 80
     ids = [line.split()[0] for line in lines[1:]]
     assert len(set(ids)) == len(ids)  # shortest unique prefixes, even for time-ordered ids
+
+
+def test_table_takes_the_width_columns_asks_for(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    assert run(cli_env, "list") == 0
+    narrow = capsys.readouterr().out.splitlines()
+    monkeypatch.setenv("COLUMNS", "140")
+    assert run(cli_env, "list") == 0
+    wide = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in narrow) <= 80 < max(len(line) for line in wide) <= 140
+    monkeypatch.setenv("COLUMNS", "40")  # never narrower than 80
+    assert run(cli_env, "list") == 0
+    assert capsys.readouterr().out.splitlines() == narrow
 
 
 def test_health_prints_each_factor(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
