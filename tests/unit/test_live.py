@@ -136,6 +136,17 @@ def test_status_translation(
     assert live[CLAUDE_SID].mapping == "pid-file"
 
 
+def test_a_waiting_session_says_since_when(claude_dir: Path, proc_root: Path) -> None:
+    # statusUpdatedAt is epoch milliseconds, as the real 2.1.197 pid file writes it.
+    edit_pid_file(claude_dir, status="waiting", waitingFor="permission prompt",
+                  statusUpdatedAt=1795561563438)
+    live = claude_live([claude_dir], claude_table(), proc_root=proc_root)[CLAUDE_SID]
+    assert live.since == datetime(2026, 11, 24, 23, 6, 3, 438000, tzinfo=UTC)
+    # Only waiting needs it: a busy or idle state stays equal whenever its status changed.
+    edit_pid_file(claude_dir, status="busy", statusUpdatedAt=1795561569999)
+    assert claude_live([claude_dir], claude_table(), proc_root=proc_root)[CLAUDE_SID].since is None
+
+
 def test_pid_file_of_a_dead_process_is_ignored(claude_dir: Path, tmp_path: Path) -> None:
     empty_proc = tmp_path / "empty-proc"
     empty_proc.mkdir()

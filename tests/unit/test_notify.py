@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +65,22 @@ def test_waiting_fires_with_its_detail(sessions: list[Session]) -> None:
         "my.app_v2 space is waiting for you",
         f"Claude Code · {waiting.facts.title} · waiting for permission prompt",
     )]
+
+
+def test_waiting_says_since_when_in_the_users_clock(
+    sessions: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "Europe/Paris")  # UTC+1 in November
+    time.tzset()
+    try:
+        waiting = make_live(find(sessions, "24237997"), NOW, "waiting", "permission prompt")
+        since = NOW - timedelta(minutes=3)  # 23:27 UTC
+        waiting = replace(waiting, live=replace(waiting.live, since=since))
+        notices = planner_for(None).plan(states(sessions, NOW, **{"24237997": waiting}), NOW)
+        assert notices[0].body.endswith("waiting for permission prompt since 00:27")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_ended_sessions_and_warnings_stay_quiet(sessions: list[Session]) -> None:

@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeGuard
 
@@ -40,6 +41,7 @@ class PidFile:
     waiting_for: str | None = None
     proc_start: str | None = None  # decimal clock ticks, as written (a string in 2.1.197)
     started_at_ms: float | None = None
+    status_at_ms: float | None = None  # statusUpdatedAt: when the status last changed
 
 
 def claude_live(
@@ -120,6 +122,7 @@ def _read_pid_file(path: Path, name_pid: int) -> PidFile | None:
     if not _is_int(pid) or pid != name_pid or not isinstance(session_id, str) or not session_id:
         return None
     started_at = data.get("startedAt")
+    status_at = data.get("statusUpdatedAt")
     return PidFile(
         pid=pid,
         session_id=session_id,
@@ -127,6 +130,7 @@ def _read_pid_file(path: Path, name_pid: int) -> PidFile | None:
         waiting_for=_str_or_none(data.get("waitingFor")),
         proc_start=_ticks_or_none(data.get("procStart")),
         started_at_ms=float(started_at) if _is_number(started_at) else None,
+        status_at_ms=float(status_at) if _is_number(status_at) else None,
     )
 
 
@@ -153,6 +157,9 @@ def _pid_file_state(record: PidFile) -> LiveState:
         detail = f"status {record.status!r}" if record.status else None
     elif state == "waiting":
         detail = record.waiting_for or "input"
+        if record.status_at_ms is not None:
+            since = datetime.fromtimestamp(record.status_at_ms / 1000.0, tz=UTC)
+            return LiveState(state, (record.pid,), "pid-file", detail, since)
     return LiveState(state, (record.pid,), "pid-file", detail)
 
 

@@ -146,6 +146,7 @@ class LiveState:
     pids: tuple[int, ...] = ()
     mapping: MappingMethod = "none"
     detail: str | None = None  # e.g. "permission prompt"
+    since: datetime | None = None  # when a waiting session started to wait, where the agent says
 
 
 @dataclass(frozen=True)

@@ -168,9 +168,12 @@ def make_notice(
         if advice:
             why.append(advice[:1].lower() + advice[1:])
         return Notice(session.key, condition, f"{name} is critical", " · ".join(where + why))
-    detail = session.live.detail or "input"
+    waiting = f"waiting for {session.live.detail or 'input'}"
+    if session.live.since is not None:
+        # The user's own clock: "since 14:02" is what they compare with the agent's window.
+        waiting += f" since {session.live.since.astimezone():%H:%M}"
     return Notice(session.key, condition, f"{name} is waiting for you",
-                  " · ".join([*where, f"waiting for {detail}"]))
+                  " · ".join([*where, waiting]))
 
 
 def critical_reason(session: Session) -> str:
