@@ -3,7 +3,9 @@
 A rollout line is `{"timestamp", ["ordinal",] "type", "payload"}`. Most bytes are `response_item`
 and `world_state` lines (prompt copies, tool output, a ~20 KB instruction block) that say nothing
 this monitor needs, so the envelope prefix is matched on the raw bytes first and those lines are
-never parsed. Every fact is kept as plain JSON-able state so `dump()`/`restore` round-trip exactly.
+never parsed; a tool output is parsed only when its raw bytes may report a failed command
+(`codex_outputs.py`). Every fact is kept as plain JSON-able state so `dump()`/`restore` round-trip
+exactly.
 
 Token convention: Codex's `input_tokens` includes `cached_input_tokens` and `output_tokens`
 includes `reasoning_output_tokens`. Counters here stay in Codex's convention
@@ -31,14 +33,16 @@ from llm_session_manager.core.sources.codex_items import (
     item_failure,
     text,
 )
+from llm_session_manager.core.sources.codex_outputs import exit_code, may_show_failure
 from llm_session_manager.core.sources.codex_tokens import TokenLedger, raw_usage
 
 PENDING_CHARS = 256 * 1024
 STATE_VERSION = 1
 UNKNOWN_MODEL = "unknown"  # usage seen before any turn_context named a model
 RECENT_ERRORS = 20
-# A failed call may be reported twice (an `exec_command_end` event and an `item_completed`
-# item with the same call id); remembering this many ids is plenty to count it once.
+# A failed call may be reported up to three times (an `exec_command_end` event, an
+# `item_completed` item and its `function_call_output`, all with the same call id, a few lines
+# apart); remembering this many ids is plenty to count it once.
 FAILED_IDS_KEPT = 64
 
 # The envelope as Codex writes it (compact serde JSON, keys in this order). Anchored, so `type`
@@ -49,8 +53,11 @@ _ENVELOPE = re.compile(
 )
 # token_usage_record repeats what token_count says; world_state is settings.
 _SKIPPED_KINDS = frozenset({b"world_state", b"token_usage_record"})
-# The one response_item kind that matters: a remote compaction.
+# The one response_item kind that always matters: a remote compaction.
 _KEPT_RESPONSE_ITEMS = frozenset({b"compaction"})
+# Tool outputs matter only where no event reports the call's end (older Codex, see
+# `codex_outputs.py`), and then only when they may show a failure.
+_TOOL_OUTPUTS = frozenset({b"function_call_output", b"custom_tool_call_output"})
 _KEPT_EVENTS = frozenset(
     {
         b"token_count", b"task_started", b"turn_started", b"task_complete", b"turn_complete",
@@ -64,13 +71,15 @@ _KEPT_EVENTS = frozenset(
 _TOOL_ITEMS = frozenset({"CommandExecution", "FileChange", "McpToolCall", "DynamicToolCall"})
 
 
-def _skippable(kind: bytes, ptype: bytes | None) -> bool:
+def _skippable(kind: bytes, ptype: bytes | None, line: bytes, tool_events: bool) -> bool:
     """Whether a line of this envelope kind and payload type can be left unparsed."""
     if kind in _SKIPPED_KINDS:
         return True
     if ptype is None:  # the payload does not start with its type: parse to be sure
         return False
     if kind == b"response_item":
+        if ptype in _TOOL_OUTPUTS:
+            return tool_events or not may_show_failure(line)
         return ptype not in _KEPT_RESPONSE_ITEMS
     return kind == b"event_msg" and ptype not in _KEPT_EVENTS
 
@@ -124,6 +133,11 @@ class RolloutAccumulator:
         self.recent_errors: list[str] = []
         self.last_error: str | None = None
         self.failed_ids: list[str] = []
+        # Once an event has reported a command's end (`exec_command_end`, a 0.169 `item_completed`
+        # tool item), events are the record and tool outputs are not read: a long-running command's
+        # exit shows in a later `write_stdin` output under another call id than its end event's.
+        # Missing from an older saved state: False, i.e. outputs are read until such an event.
+        self.tool_events = False
         self.turn_api_error = False
         self.turn_open = False
         self.turn_seen = False
@@ -160,7 +174,7 @@ class RolloutAccumulator:
         if (
             head is not None
             and line.rstrip().endswith(b"}")
-            and _skippable(head.group("kind"), head.group("ptype"))
+            and _skippable(head.group("kind"), head.group("ptype"), line, self.tool_events)
         ):
             self._stamp(head.group("ts").decode())
             return
@@ -185,9 +199,18 @@ class RolloutAccumulator:
         elif kind_s == "compacted":
             self.compacted_items += 1
             self._on_compaction()
-        elif kind_s == "response_item" and payload.get("type") == "compaction":
+        elif kind_s == "response_item":
+            self._on_response_item(payload, ts)
+
+    def _on_response_item(self, payload: dict[str, Any], ts: str | None) -> None:
+        kind = payload.get("type")
+        if kind == "compaction":
             self.compaction_responses += 1
             self._on_compaction()
+        elif kind in ("function_call_output", "custom_tool_call_output") and not self.tool_events:
+            code = exit_code(payload.get("output"))
+            if code is not None and code != 0:
+                self._tool_error(payload.get("call_id"), f"command exited with code {code}", ts)
 
     def _stamp(self, ts: str) -> None:
         if self.first_ts is None:
@@ -240,6 +263,7 @@ class RolloutAccumulator:
         elif kind == "item_completed":
             self._on_item(p.get("item"), ts)
         elif kind == "exec_command_end":
+            self.tool_events = True
             code = p.get("exit_code")
             if isinstance(code, int) and code != 0:
                 self._tool_error(p.get("call_id"), f"command exited with code {code}", ts)
@@ -267,6 +291,7 @@ class RolloutAccumulator:
             self.reply_items += 1
             self._on_reply(content_text(item.get("content")))
         elif kind in _TOOL_ITEMS:
+            self.tool_events = True
             if kind == "FileChange":
                 self._on_files(item.get("changes"))
             code = item.get("exit_code")
