@@ -206,10 +206,15 @@ def test_flat_older_layout_and_locks_folder_are_handled(tmp_path: Path) -> None:
 
 
 def test_roots_follow_copilot_home(tmp_path: Path) -> None:
-    assert create(AgentConfig(), {}, tmp_path).roots() == [tmp_path / ".copilot" / "session-state"]
+    # Each home is read under the current folder name and the older `history-session-state`.
+    home = tmp_path / ".copilot"
+    assert create(AgentConfig(), {}, tmp_path).roots() == [
+        home / "session-state", home / "history-session-state"
+    ]
     moved = create(AgentConfig(), {"COPILOT_HOME": "/c", "XDG_STATE_HOME": "/s"}, tmp_path)
-    assert moved.roots() == [Path("/c/session-state")]
+    assert moved.roots() == [Path("/c/session-state"), Path("/c/history-session-state")]
     xdg = create(AgentConfig(), {"XDG_STATE_HOME": "/s"}, tmp_path)
     assert xdg.roots() == [
-        tmp_path / ".copilot" / "session-state", Path("/s/.copilot/session-state")
+        home / "session-state", home / "history-session-state",
+        Path("/s/.copilot/session-state"), Path("/s/.copilot/history-session-state"),
     ]

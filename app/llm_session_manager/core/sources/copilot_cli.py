@@ -3,7 +3,9 @@
 `<copilot home>` is `~/.copilot` on every OS (Windows: `%USERPROFILE%\\.copilot`), or
 `$COPILOT_HOME` when set (it moves all of the CLI's state, copilot-cli issue #1954). Versions up to
 0.0.421 honoured `$XDG_CONFIG_HOME/.copilot` and `$XDG_STATE_HOME/.copilot`; those are read too
-when set. Older versions wrote a flat `session-state/<session id>.jsonl`.
+when set. Older versions wrote a flat `session-state/<session id>.jsonl`, and older still used the
+folder name `history-session-state/` (formats.md §4.2): the same events in the same two layouts
+(splitrail reads both folders with one parser), so it is discovered the same way.
 
 `workspace.yaml` (cwd, git branch, the session's name) is tracked as a file of its session with the
 role "workspace": the poller's stat tells when it changed, so the session is rebuilt then, and the
@@ -42,6 +44,8 @@ from llm_session_manager.core.sources.stat_cache import StatCache
 from llm_session_manager.core.sources.text import short_title
 
 WORKSPACE_BYTES = 64 << 10
+# Where each Copilot home keeps session logs: the current name, then the older one.
+STATE_DIRS = ("session-state", "history-session-state")
 
 
 def default_copilot_homes(env: Mapping[str, str], home: Path) -> list[Path]:
@@ -64,7 +68,7 @@ def create(
 ) -> CopilotCliSource:
     """The source for the registry: configured homes, else $COPILOT_HOME or ~/.copilot."""
     homes = configured_roots(agent_config, home) or default_copilot_homes(env, home)
-    return CopilotCliSource(homes)
+    return CopilotCliSource(homes, count_tokens=count_tokens)
 
 
 def to_usage(raw: Raw) -> Usage:
@@ -124,8 +128,11 @@ def _probe_session_folder(folder: str) -> list[TrackedFile]:
 class CopilotCliSource:
     agent = "copilot-cli"
 
-    def __init__(self, homes: Sequence[Path]) -> None:
+    def __init__(
+        self, homes: Sequence[Path], count_tokens: Callable[[str], int] | None = None
+    ) -> None:
         self._homes = list(homes)
+        self._count_tokens = count_tokens
         self._workspaces: StatCache[dict[str, Any]] = StatCache()
         # Kept while a folder's stat stays the same: a warm poll stats each session folder
         # (whose mtime moves when events.jsonl or workspace.yaml appears or goes) instead of
@@ -136,7 +143,7 @@ class CopilotCliSource:
         )
 
     def roots(self) -> Sequence[Path]:
-        return [home / "session-state" for home in self._homes]
+        return [home / name for home in self._homes for name in STATE_DIRS]
 
     @property
     def homes(self) -> list[Path]:
@@ -159,14 +166,14 @@ class CopilotCliSource:
     def new_accumulator(self, tracked: TrackedFile) -> FileAccumulator:
         if tracked.role == "workspace":
             return WorkspaceMarker()
-        return EventsAccumulator()
+        return EventsAccumulator(self._count_tokens)
 
     def restore(self, tracked: TrackedFile, state: dict[str, Any]) -> FileAccumulator:
         if tracked.role == "workspace":
             if state != {"workspace": 1}:
                 raise ValueError("not a workspace marker state")
             return WorkspaceMarker()
-        return EventsAccumulator.restore(state)
+        return EventsAccumulator.restore(state, self._count_tokens)
 
     def build(
         self, key: SessionKey, files: Sequence[tuple[TrackedFile, FileAccumulator]]
@@ -250,7 +257,17 @@ def _str(value: Any) -> str | None:
 
 
 def _usage_of(acc: EventsAccumulator) -> tuple[Usage, tuple[ModelUsage, ...]]:
-    # Per-call records when the log has them; else the totals of the latest shutdown.
-    per_model = acc.by_model if acc.calls else acc.shutdown_by_model
-    by_model = tuple(ModelUsage(m, to_usage(raw)) for m, raw in per_model.items())
-    return sum((m.usage for m in by_model), Usage()), by_model
+    """Per-call records when the log has them (exact). Else the totals of the latest shutdown
+    (exact) plus the estimate of the turns after it: each turn is in one of the two, never both,
+    and the sum is "counted" as soon as any turn is estimated."""
+    if acc.calls:
+        by_model = tuple(ModelUsage(m, to_usage(raw)) for m, raw in acc.by_model.items())
+        return sum((m.usage for m in by_model), Usage()), by_model
+    per_model = {m: to_usage(raw) for m, raw in acc.shutdown_by_model.items()}
+    estimated = acc.estimate.turns > 0
+    for model, usage in acc.estimate.usage_by_model().items():
+        per_model[model] = per_model.get(model, Usage()) + usage
+    total = Usage(source="counted" if estimated else "exact")
+    for usage in per_model.values():
+        total += usage
+    return total, tuple(ModelUsage(m, u) for m, u in per_model.items())

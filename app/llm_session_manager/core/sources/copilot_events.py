@@ -8,7 +8,8 @@ uncached input = inputTokens - cacheRead - cacheWrite, and the full prompt (the 
 `inputTokens`. A call is counted once by its id (`accounting.usageId`, else `apiCallId`), so a
 log that repeats a record (e.g. after a resume) adds nothing.
 Older versions wrote no usage records, only cumulative `modelMetrics` at `session.shutdown`; those
-are the fallback.
+are the fallback, and the turns after the latest such shutdown (a session still running, or
+resumed) are estimated in `copilot_estimate.py`.
 
 The system prompt line is ~20 KB and says nothing needed here, so it is recognised on the raw
 bytes and never parsed.
@@ -16,6 +17,7 @@ bytes and never parsed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -25,8 +27,11 @@ from llm_session_manager.core.sources.accumulator_state import (
     restore_fields,
     versioned_copy,
 )
+from llm_session_manager.core.sources.copilot_estimate import TailEstimate
 
-STATE_VERSION = 1
+# 2: the estimate of turns no exact figure covers; a version-1 state is read again from the start.
+STATE_VERSION = 2
+UNKNOWN_MODEL = "unknown"
 RECENT_ERRORS = 20
 MESSAGE_CHARS = 300
 PROMPT_CHARS = 2000
@@ -53,7 +58,7 @@ def raw_usage(usage: Any) -> Raw | None:
 class EventsAccumulator:
     """Facts of one Copilot CLI session log. `feed` takes one complete line."""
 
-    def __init__(self) -> None:
+    def __init__(self, count_tokens: Callable[[str], int] | None = None) -> None:
         self.session_id: str | None = None
         self.start_time: str | None = None
         self.cwd: str | None = None
@@ -66,6 +71,7 @@ class EventsAccumulator:
         self.call_ids: list[str] = []  # the latest calls counted, to count each once
         self.calls = 0
         self.shutdown_by_model: dict[str, Raw] = {}  # fallback for logs without usage records
+        self.estimate = TailEstimate(count_tokens)  # turns after it, while there are no records
         # context
         self.ctx_tokens: int | None = None
         self.ctx_window: int | None = None
@@ -94,13 +100,21 @@ class EventsAccumulator:
     # ---- state -----------------------------------------------------------------------------
 
     def dump(self) -> dict[str, Any]:
-        return versioned_copy(vars(self), STATE_VERSION)
+        state = {k: v for k, v in vars(self).items() if k != "estimate"}
+        state["estimate"] = self.estimate.dump()
+        return versioned_copy(state, STATE_VERSION)
 
     @classmethod
-    def restore(cls, state: dict[str, Any]) -> EventsAccumulator:
+    def restore(
+        cls, state: dict[str, Any], count_tokens: Callable[[str], int] | None = None
+    ) -> EventsAccumulator:
         check_version(state, STATE_VERSION, "copilot")
-        acc = cls()
-        restore_fields(acc, state, "copilot", set(vars(acc)))
+        acc = cls(count_tokens)
+
+        def estimate(value: Any) -> None:
+            acc.estimate = TailEstimate.restore(value, count_tokens)
+
+        restore_fields(acc, state, "copilot", set(vars(acc)), {"estimate": estimate})
         return acc
 
     # ---- feeding ---------------------------------------------------------------------------
@@ -135,9 +149,13 @@ class EventsAccumulator:
             if self.first_prompt is None and text:
                 self.first_prompt = text[:PROMPT_CHARS]
             self.turn_open = self.seen_turn = True
+            if not self.calls:
+                self.estimate.prompt(d.get("messageId"), self.model or UNKNOWN_MODEL, text)
         elif kind == "assistant.message":
             self.replies += 1
             self.model = _text(d.get("model")) or self.model
+            if not self.calls:
+                self.estimate.reply(d.get("messageId"), self.model or UNKNOWN_MODEL, d)
         elif kind == "assistant.turn_start":
             self.turn_open = self.seen_turn = True
         elif kind == "assistant.turn_end":
@@ -167,11 +185,13 @@ class EventsAccumulator:
     def _on_start(self, d: dict[str, Any]) -> None:
         self.session_id = self.session_id or _text(d.get("sessionId"))
         self.start_time = self.start_time or _text(d.get("startTime"))
-        self.model = _text(d.get("selectedModel")) or self.model
         context = d.get("context")
-        if isinstance(context, dict):
-            self.cwd = _text(context.get("cwd")) or self.cwd
-            self.branch = _text(context.get("branch")) or self.branch
+        context = context if isinstance(context, dict) else {}
+        # Older versions named the model only in the context (formats.md §4.2).
+        model = _text(d.get("selectedModel")) or _text(context.get("model"))
+        self.model = model or self.model
+        self.cwd = _text(context.get("cwd")) or self.cwd
+        self.branch = _text(context.get("branch")) or self.branch
         self.shut_down = False
 
     def _on_usage(self, usage: Any) -> None:
@@ -185,7 +205,9 @@ class EventsAccumulator:
             if call_id in self.call_ids:
                 return  # this call was counted already
             self._keep(self.call_ids, call_id, CALL_IDS_KEPT)
-        model = _text(usage.get("model")) or self.model or "unknown"
+        if not self.calls:
+            self.estimate.forget()  # every call is exact from here on
+        model = _text(usage.get("model")) or self.model or UNKNOWN_MODEL
         held = self.by_model.get(model, [0, 0, 0, 0])
         self.by_model[model] = [h + r for h, r in zip(held, raw, strict=True)]
         self.calls += 1
@@ -216,6 +238,10 @@ class EventsAccumulator:
         if isinstance(d.get("currentTokens"), int):
             self.shutdown_tokens = d["currentTokens"]
         metrics = d.get("modelMetrics")
+        if isinstance(metrics, dict):
+            # The CLI's own account of every turn so far; an empty one says nothing was billed
+            # (Copilot CLI 1.0.102 writes `{}` after requests the API rejected).
+            self.estimate.reset()
         if isinstance(metrics, dict) and metrics:
             # Cumulative for the session: the latest shutdown replaces the one before.
             by_model = {}
