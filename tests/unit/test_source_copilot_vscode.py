@@ -58,14 +58,23 @@ def _facts(user: Path) -> dict[str, SessionFacts]:
     return {f.key.session_id: f for f in result.facts}
 
 
-def test_default_user_dirs_cover_vscode_its_builds_and_cursor(tmp_path: Path) -> None:
-    products = ("Code", "Code - Insiders", "VSCodium", "Cursor")
+def test_default_user_dirs_cover_vscode_its_builds_and_forks(tmp_path: Path) -> None:
+    # formats.md §4.1: the same layout for Insiders, VSCodium and the forks Cursor, Windsurf and
+    # Positron, under each OS's app data dir.
+    products = ("Code", "Code - Insiders", "VSCodium", "Cursor", "Windsurf", "Positron")
     assert default_user_dirs({}, tmp_path, "linux") == [
         tmp_path / ".config" / p / "User" for p in products]
-    mac = default_user_dirs({}, tmp_path, "darwin")[0]
-    assert mac == tmp_path / "Library" / "Application Support" / "Code" / "User"
-    win = default_user_dirs({"APPDATA": "C:/Users/u/AppData/Roaming"}, tmp_path, "win32")[0]
-    assert win == Path("C:/Users/u/AppData/Roaming") / "Code" / "User"
+    assert default_user_dirs({}, tmp_path, "darwin") == [
+        tmp_path / "Library" / "Application Support" / p / "User" for p in products]
+    roaming = Path("C:/Users/u/AppData/Roaming")
+    assert default_user_dirs({"APPDATA": str(roaming)}, tmp_path, "win32") == [
+        roaming / p / "User" for p in products]
+
+
+def test_info_lists_every_editor_user_dir(tmp_path: Path) -> None:
+    source = copilot_vscode.create(AgentConfig(), {}, tmp_path)
+    names = [root.parent.name for root in source.roots()]
+    assert names[-2:] == ["Windsurf", "Positron"]
 
 
 def test_registered_sources_are_snapshot_sources(tmp_path: Path) -> None:
@@ -113,6 +122,54 @@ def test_empty_window_chat_takes_its_folder_from_the_prompt_cache_key(tmp_path: 
     empty.mkdir(parents=True)
     shutil.copyfile(REAL, empty / f"{SESSION}.json")
     assert _facts(user)[SESSION].cwd == "/home/sample/workspace/splitrail"
+
+
+def test_transferred_chats_are_read_in_both_formats(tmp_path: Path) -> None:
+    # VS Code keeps a chat handed over to another workspace in
+    # globalStorage/transferredChatSessions/ (formats.md §4.1), written whole as `.json`; a
+    # `.jsonl` there is a change log, and a `.json` beside its `.jsonl` is the stale copy.
+    user = tmp_path / "Windsurf" / "User"
+    transferred = user / "globalStorage" / "transferredChatSessions"
+    transferred.mkdir(parents=True)
+    shutil.copyfile(REAL, transferred / f"{SESSION}.json")
+    log_id = "0c4f1e2a-7d7b-4a8e-9a55-2f1f5c3e9b10"
+    doc = {**_doc(), "sessionId": log_id, "customTitle": "Moved chat"}
+    (transferred / f"{log_id}.jsonl").write_text(json.dumps({"kind": 0, "v": doc}) + "\n")
+    (transferred / f"{log_id}.json").write_text("{}")
+    source = CopilotVSCodeSource([user], count_tokens=count_tokens)
+    assert sorted(source.watched()) == sorted(
+        [str(transferred / f"{SESSION}.json"), str(transferred / f"{log_id}.jsonl")])
+    facts = _facts(user)
+    assert set(facts) == {SESSION, log_id}
+    assert facts[log_id].title == "Moved chat"
+    assert facts[SESSION].cwd == "/home/sample/workspace/splitrail"  # the prompt cache key's
+
+
+def test_a_cancelled_turn_is_finished_but_not_an_error(user_dir: Path) -> None:
+    # formats.md §4.1: `isCanceled: true` marks a turn the user stopped; only
+    # `result.errorDetails` is an error.
+    doc = _doc()
+    last = doc["requests"][-1]
+    last["isCanceled"], last["result"] = True, {}
+    path = user_dir / "workspaceStorage" / "9a1b" / "chatSessions" / f"{SESSION}.json"
+    path.write_text(json.dumps(doc))
+    facts = _facts(user_dir)[SESSION]
+    assert facts.turn_hint == "turn_done"
+    assert facts.errors.total == 0
+
+
+@pytest.mark.parametrize("canceled", [True, False])
+def test_the_cancel_message_is_not_an_error(user_dir: Path, canceled: bool) -> None:
+    # The extension writes errorDetails {message: "Canceled"} for a request the user stopped,
+    # with or without isCanceled; a real failure next to it still counts.
+    doc = _doc()
+    doc["requests"][-1]["result"]["errorDetails"] = {"message": "Canceled"}
+    doc["requests"][-1]["isCanceled"] = canceled
+    doc["requests"][0]["result"]["errorDetails"] = {"message": "Request failed: 429"}
+    path = user_dir / "workspaceStorage" / "9a1b" / "chatSessions" / f"{SESSION}.json"
+    path.write_text(json.dumps(doc))
+    errors = _facts(user_dir)[SESSION].errors
+    assert (errors.api, errors.last_message) == (1, "Request failed: 429")
 
 
 def test_recorded_tokens_are_exact_and_set_the_context(user_dir: Path) -> None:

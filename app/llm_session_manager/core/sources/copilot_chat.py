@@ -80,12 +80,17 @@ def _recorded(result: Mapping[str, Any]) -> tuple[int, int] | None:
     return (prompt, output) if prompt or output else None
 
 
-def _error(result: Mapping[str, Any]) -> str | None:
+def _error(result: Mapping[str, Any], canceled: bool) -> str | None:
+    # The extension also writes errorDetails {message: "Canceled"} when the user stops a
+    # request: stopping is not a failure, so it is no error.
+    if canceled:
+        return None
     details = result.get("errorDetails")
     if isinstance(details, str) and details:
-        return details
+        return None if details == "Canceled" else details
     if isinstance(details, dict):
-        return as_str(details.get("message")) or "error"
+        message = as_str(details.get("message"))
+        return None if message == "Canceled" else message or "error"
     return None
 
 
@@ -110,7 +115,7 @@ def read_turn(request: Mapping[str, Any], count: Callable[[str], int]) -> Turn:
         at=to_time(request.get("timestamp")),
         answered=bool(response) or bool(result),
         finished=bool(result) or request.get("isCanceled") is True,
-        error=_error(result),
+        error=_error(result, request.get("isCanceled") is True),
         cwd=uri_to_path(as_str(meta.get("cacheKey")) or ""),
     )
 

@@ -1,10 +1,14 @@
-"""GitHub Copilot Chat in VS Code (and Insiders, VSCodium, Cursor): one file per chat session.
+"""GitHub Copilot Chat in VS Code and its builds and forks: one file per chat session.
 
+The user dirs are `<app data>/<product>/User` for VS Code, Code - Insiders, VSCodium and the forks
+Cursor, Windsurf and Positron (formats.md §4.1), on each OS where Electron keeps app data.
 `<user dir>/workspaceStorage/<hash>/chatSessions/<session>.json` is the whole session document
 (rewritten on every change); newer VS Code writes `<session>.jsonl`, a change log replayed in
 `copilot_log.py`, and when both exist the log is the current one. Chats opened with no folder are in
-`globalStorage/emptyWindowChatSessions/`. The folder of a workspace is in its `workspace.json`.
-A changed file is read whole (a session is a few MB at most) or, for a log, line by line.
+`globalStorage/emptyWindowChatSessions/`, and chats handed over to another window or workspace in
+`globalStorage/transferredChatSessions/`, in the same two formats. The folder of a workspace is in
+its `workspace.json`. A changed file is read whole (a session is a few MB at most) or, for a log,
+line by line.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ from llm_session_manager.core.sources.editor_dirs import user_dirs, workspace_di
 from llm_session_manager.core.sources.json_values import as_dict
 from llm_session_manager.core.sources.text_tokens import TextCounter
 
-PRODUCTS = ("Code", "Code - Insiders", "VSCodium", "Cursor")
+PRODUCTS = ("Code", "Code - Insiders", "VSCodium", "Cursor", "Windsurf", "Positron")
 SESSIONS_DIR = "chatSessions"
 EMPTY_WINDOW_DIR = "emptyWindowChatSessions"
+TRANSFERRED_DIR = "transferredChatSessions"
 MAX_DOCUMENT_BYTES = 256 << 20  # a session document is a few MB; far larger is not one
 
 
@@ -82,6 +87,10 @@ class CopilotVSCodeSource:
     def watched(self) -> list[str]:
         found: list[str] = []
         for user in self._dirs:
+            # A transferred chat is moved into its new workspace when that opens; listed first so
+            # that, when both copies changed in one poll, the workspace's (with its folder) is
+            # read last and stands.
+            found += _session_files(str(user / "globalStorage" / TRANSFERRED_DIR))
             for workspace in workspace_dirs(user):
                 found += _session_files(os.path.join(workspace, SESSIONS_DIR))
             found += _session_files(str(user / "globalStorage" / EMPTY_WINDOW_DIR))
