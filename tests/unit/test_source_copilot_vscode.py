@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from llm_session_manager.config import AgentConfig, Config
+from llm_session_manager.core import processes
 from llm_session_manager.core.models import SessionFacts, SessionKey
 from llm_session_manager.core.poller import Poller
 from llm_session_manager.core.processes import ProcessInfo, ProcessTable
@@ -203,6 +204,11 @@ def test_live_when_an_editor_has_the_workspace_open(user_dir: Path) -> None:
         "idle", (10,), "cwd")
     by_cwd = ProcessTable.from_infos([_proc(20, "/usr/bin/codium", cwd=FOLDER)])
     assert source.live(by_cwd, facts)[SESSION].pids == (20,)
+    for fork in ("/usr/share/windsurf/windsurf", "/usr/lib/positron/positron"):
+        in_a_fork = ProcessTable.from_infos([_proc(21, fork, cwd=FOLDER)])
+        assert source.live(in_a_fork, facts)[SESSION].pids == (21,)
+        assert processes._info_of({"pid": 21, "name": fork.rsplit("/", 1)[-1], "exe": fork,
+                                   "cmdline": [fork]}) is not None  # kept by the scan
     elsewhere = ProcessTable.from_infos([_proc(30, "/usr/bin/code-insiders", "/home/dev/x")])
     assert source.live(elsewhere, facts) == {}
     assert source.live(ProcessTable(), facts) == {}

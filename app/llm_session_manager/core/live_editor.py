@@ -30,11 +30,14 @@ class EditorApps:
 
 
 CURSOR_APPS = EditorApps(frozenset({"cursor"}), ("Cursor.app",))
-# Copilot Chat runs in VS Code, its Insiders build, VSCodium, and in Cursor when installed there.
+# Copilot Chat runs in VS Code, its Insiders build, VSCodium, and in the forks whose chats are
+# read (Cursor, Windsurf, Positron) when installed there.
 VSCODE_APPS = EditorApps(
-    frozenset({"code", "code-insiders", "code-oss", "codium", "vscodium", "cursor"}),
-    ("Visual Studio Code.app", "Visual Studio Code - Insiders.app", "VSCodium.app", "Cursor.app"),
-)
+    frozenset({"code", "code-insiders", "code-oss", "codium", "vscodium", "cursor", "windsurf",
+               "positron"}),
+    ("Visual Studio Code.app", "Visual Studio Code - Insiders.app", "VSCodium.app", "Cursor.app",
+     "Windsurf.app", "Positron.app"),
+)  # fmt: skip
 
 # Electron/VS Code options whose value is the next argument: that value is not a folder.
 _VALUE_OPTIONS = frozenset(

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # "Visual Studio Code.app/.../Electron".
 AGENT_MARKERS = (
     "claude", "codex", "gemini", "copilot", "cursor", "opencode",
-    "/code", "code-insiders", "codium", "visual studio code", "vscode",
+    "/code", "code-insiders", "codium", "visual studio code", "vscode", "windsurf", "positron",
 )  # fmt: skip
 _AGENT_MARKER_BYTES = tuple(marker.encode() for marker in AGENT_MARKERS)
 
