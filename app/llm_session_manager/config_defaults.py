@@ -25,11 +25,17 @@ DEFAULT_MODEL_WINDOWS: tuple[tuple[str, int], ...] = (
     # Claude Code marks the 1M window with a "[1m]" suffix (`--model sonnet[1m]`). In a glob "[1m]"
     # would be a character class, so the brackets are spelled as one-character classes.
     ("*[[]1m[]]", 1_000_000),
-    # Native 1M windows (formats.md §1.6: Opus 4.7 and Sonnet 4.6).
-    ("*claude-opus-4[-.]7*", 1_000_000),
-    ("*claude-sonnet-4[-.]6*", 1_000_000),
-    # Everything else in the Claude 4.x and 3.x families is 200k unless the 1M beta is on; an
-    # observed prompt above 200k switches to 1M in accounting (window_source "observed").
+    # Native 1M windows (formats.md §1.6): Opus from 4.7 and Sonnet from 4.6 on, and the families
+    # after 4. A single digit after "4-" is a minor version; a dated id ("claude-opus-4-20250514")
+    # has "2" there, so it stays with the 200k catch-all below.
+    ("*claude-opus-4[-.][7-9]*", 1_000_000),
+    ("*claude-sonnet-4[-.][6-9]*", 1_000_000),
+    ("*claude-opus-[5-9]*", 1_000_000),
+    ("*claude-sonnet-[5-9]*", 1_000_000),
+    # Everything else in the Claude 4.x and 3.x families (Opus 4-4.6, Sonnet 4/4.5, Haiku 4.5) is
+    # 200k unless the 1M beta is on; an observed prompt above 200k switches to 1M in accounting
+    # (window_source "observed"). Haiku stays here: no Haiku is documented with 1M, and a window
+    # taken too small is corrected by that observation while one taken too large never is.
     ("*claude-opus-4*", 200_000),
     ("*claude-sonnet-4*", 200_000),
     ("*claude-haiku-4*", 200_000),

@@ -17,6 +17,8 @@ import pytest
 
 from llm_session_manager.cli import main
 from llm_session_manager.cli_advice import usage_table
+from llm_session_manager.config import Config
+from llm_session_manager.core.health import format_tokens
 from llm_session_manager.core.models import UsageWindow
 
 HELLO = "9f0872f4-68e2-4afc-b54d-208680e00ae9"
@@ -28,11 +30,15 @@ def run(data: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return capsys.readouterr().out
 
 
-def fill_hello(home: Path) -> None:
+def fill_hello(home: Path) -> tuple[int, int]:
+    """Append a reply whose prompt fills 90% of its model's window; (prompt, window) tokens."""
     path = home / TRANSCRIPT
     with path.open("rb") as handle:
         last: dict[str, Any] = [r for r in map(orjson.loads, handle)
                                 if r.get("type") == "assistant"][-1]
+    window = Config().window_for(last["message"]["model"])
+    assert window, "the sample's model has a window in the shipped table"
+    prompt = round(window * 0.9)
     line = copy.deepcopy(last)
     line["uuid"] = "00000000-0000-4000-c000-000000000001"
     line["requestId"] = "req_cli_1"
@@ -40,21 +46,26 @@ def fill_hello(home: Path) -> None:
     line["timestamp"] = at.isoformat().replace("+00:00", "Z")
     line["message"]["id"] = "msg_cli_1"
     line["message"]["usage"] = {"input_tokens": 20, "cache_creation_input_tokens": 0,
-                                "cache_read_input_tokens": 179_980, "output_tokens": 40}
+                                "cache_read_input_tokens": prompt - 20, "output_tokens": 40}
     with path.open("ab") as handle:
         handle.write(orjson.dumps(line) + b"\n")
+    return prompt, window
+
+
+def full_text(prompt: int, window: int) -> str:
+    return f"context 90% full ({format_tokens(prompt)} of {format_tokens(window)})"
 
 
 def test_recommend_json_marks_new_once_per_cooldown(
     cli_env: Path, sample_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fill_hello(sample_home)
+    prompt, window = fill_hello(sample_home)
     first = json.loads(run(cli_env, capsys, "recommend", "--format", "json"))
     warning = next(r for r in first if r["kind"] == "token-warning")
     assert warning["id"] == f"token-warning:claude-code:{HELLO}:85"
     assert warning["sessions"] == [f"claude-code:{HELLO}"]
     assert warning["severity"] == "warning" and warning["new"] is True
-    assert "context 90% full (180k of 200k)" in warning["reason"]
+    assert full_text(prompt, window) in warning["reason"]
     assert warning["command"] == "cd /home/dev/src/myapp && claude"
     assert warning["resume_command"] == f"cd /home/dev/src/myapp && claude --resume {HELLO}"
     # Shown once: the next run lists it again, no longer new.
@@ -66,10 +77,10 @@ def test_recommend_json_marks_new_once_per_cooldown(
 def test_recommend_filters_by_kind_and_prints_reason_and_command(
     cli_env: Path, sample_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fill_hello(sample_home)
+    prompt, window = fill_hello(sample_home)
     out = run(cli_env, capsys, "recommend", "--kind", "token-warning")
     assert out.startswith("[warning] NEW token-warning: claude-code 'Say hello': context 90% full")
-    assert "  why: context 90% full (180k of 200k), past the 85% warning" in out
+    assert f"  why: {full_text(prompt, window)}, past the 85% warning" in out
     assert "  start fresh: cd /home/dev/src/myapp && claude" in out
     assert "estimates from local records" in out
     assert "merge" not in out.split("(NEW")[0]
@@ -99,13 +110,14 @@ def test_spend_threshold_comes_from_the_config_file(
 def test_usage_json_is_labelled_an_estimate(
     cli_env: Path, sample_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fill_hello(sample_home)
+    prompt, _ = fill_hello(sample_home)
     doc = json.loads(run(cli_env, capsys, "usage", "--format", "json"))
     assert doc["estimate"] is True and "local records" in doc["note"]
     got = {(w["agent"], w["window"]): w for w in doc["windows"]}
     five = got[("claude-code", "5h")]
-    # The appended reply (180,040 tokens, 3 minutes ago) is in the 5 hours and the last hour.
-    assert five["tokens"] >= 180_040 and five["burn_tokens_per_hour"] >= 180_040
+    # The appended reply (its prompt and 40 out, 3 minutes ago) is in the 5 hours and the last
+    # hour.
+    assert five["tokens"] >= prompt + 40 and five["burn_tokens_per_hour"] >= prompt + 40
     assert five["estimate"] is True and five["limit_tokens"] is None
     assert got[("claude-code", "week")]["tokens"] >= five["tokens"]
 

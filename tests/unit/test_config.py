@@ -52,11 +52,22 @@ def test_defaults_cover_every_agent_and_the_seed_rule() -> None:
         ("claude-sonnet-4-5-20250929", 200_000),
         ("claude-haiku-4-5-20251001", 200_000),
         ("claude-opus-4-1-20250805", 200_000),
+        ("claude-opus-4-20250514", 200_000),  # a dated id: "4-2..." is no minor version 2
+        ("claude-sonnet-4-20250514", 200_000),
+        ("claude-opus-4-6", 200_000),  # 1M only with the beta: observed, not from the table
         ("claude-opus-4-7", 1_000_000),  # native 1M
+        ("claude-opus-4-8", 1_000_000),  # later 4.x versions keep it
+        ("claude-opus-4.9-20270101", 1_000_000),
         ("Claude-Sonnet-4-6", 1_000_000),  # case does not matter
+        ("claude-sonnet-4.7", 1_000_000),
+        ("claude-opus-5", 1_000_000),  # the families after 4
+        ("claude-sonnet-5-1", 1_000_000),
+        ("claude-haiku-4-6", 200_000),  # no Haiku is documented with 1M
+        ("claude-3-5-sonnet-20241022", 200_000),
         ("claude-sonnet-4-5[1m]", 1_000_000),  # Claude Code's 1M suffix
         ("claude-sonnet-4.5", 200_000),  # Copilot's spelling
         ("us.anthropic.claude-opus-4-5-20251101-v1:0", 200_000),  # provider prefix
+        ("us.anthropic.claude-opus-4-8-v1:0", 1_000_000),
         ("gpt-5-codex", 272_000),
         ("gpt-5.1-codex-max", 272_000),
         ("gemini-2.5-pro", 1_048_576),

@@ -194,6 +194,45 @@ def test_claude_finds_new_sessions_and_subagents_in_known_folders(tmp_path: Path
     assert paths(source.discover()) == {str(main), str(agent2)}
 
 
+def test_claude_nested_transcripts_are_found_and_unchanged_folders_not_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "projects" / "-home-dev-app"
+    flat = touch(project / "s1.jsonl")
+    nested = touch(project / "s2" / "chat.jsonl")  # the older layout: the folder is the session
+    touch(project / "memory" / "notes.jsonl")  # not a session folder
+    age(tmp_path)
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def counting(path: str) -> object:
+        listed.append(str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counting)
+    source = ClaudeCodeSource([tmp_path])
+    found = source.discover()
+    assert {(t.path, t.session_id, t.role) for t in found} == {
+        (str(flat), "s1", "main"),
+        (str(nested), "s2", "main"),
+    }
+    assert str(project / "memory") not in listed
+
+    listed.clear()
+    assert paths(source.discover()) == {str(flat), str(nested)}
+    assert listed == []  # a warm pass stats the folders and lists none
+
+    # A transcript added to a known session folder moves only that folder's mtime.
+    before = os.stat(project).st_mtime_ns
+    second = touch(project / "s2" / "resumed.jsonl")
+    assert os.stat(project).st_mtime_ns == before
+    listed.clear()
+    found = source.discover()
+    assert paths(found) == {str(flat), str(nested), str(second)}
+    assert [t.session_id for t in found if t.path == str(second)] == ["s2"]
+    assert listed == [str(project / "s2")]  # only the folder that changed is listed again
+
+
 def test_codex_finds_a_new_rollout_in_a_known_day_folder(tmp_path: Path) -> None:
     uuid1, uuid2 = "0199a000-0000-7000-8000-000000000001", "0199a000-0000-7000-8000-000000000002"
     day = tmp_path / "sessions" / "2026" / "01" / "02"

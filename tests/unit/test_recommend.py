@@ -45,6 +45,14 @@ CODEX_DIR = Path(".codex/sessions/2026/11/24")
 CODEX_HELLO = "rollout-2026-11-24T23-08-05-01a20fd1-024c-73e0-b4ba-4c143c841788.jsonl"
 # The records were written between 23:05 and 23:09 UTC; "now" is shortly after.
 NOW = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
+MODEL = "claude-opus-4-8"  # the sample's model, also written into the appended replies
+WINDOW = Config().window_for(MODEL) or 0  # its context window in the shipped table
+
+
+def filling(fraction: float) -> int:
+    """A prompt size that fills `fraction` of the model's window."""
+    assert WINDOW, f"no window for {MODEL} in the shipped table"
+    return round(WINDOW * fraction)
 
 
 # -- building cases from the real records ----------------------------------------------------
@@ -81,7 +89,7 @@ def reply(path: Path, n: int, at: datetime, prompt_tokens: int,
     line["timestamp"] = at.isoformat().replace("+00:00", "Z")
     message = line["message"]
     message["id"] = f"msg_rec_{n}"
-    message["model"] = "claude-opus-4-8"
+    message["model"] = MODEL
     message["usage"] = {
         "input_tokens": 20,
         "cache_creation_input_tokens": 0,
@@ -138,8 +146,9 @@ def about(recs: list[Recommendation], session_id: str) -> list[Recommendation]:
 def test_restart_fires_on_high_fill_after_a_second_compaction(sample_home: Path) -> None:
     path = transcript(sample_home, COMPACTED)
     at = datetime(2026, 11, 24, 23, 20, tzinfo=UTC)
-    append(path, compaction(path, 1, at, pre=190_000, post=30_000),
-           reply(path, 2, at + timedelta(minutes=1), prompt_tokens=170_000))
+    pre, fill = filling(0.95), filling(0.85)
+    append(path, compaction(path, 1, at, pre=pre, post=30_000),
+           reply(path, 2, at + timedelta(minutes=1), prompt_tokens=fill))
     sessions = poll(sample_home)
     session = sessions[COMPACTED]
     assert session.facts.context.compactions == 2
@@ -151,8 +160,8 @@ def test_restart_fires_on_high_fill_after_a_second_compaction(sample_home: Path)
     rec = restarts[0]
     assert rec.id == f"restart:claude-code:{COMPACTED}"
     assert rec.severity == "warning"  # high fill after compactions; health is not critical
-    assert "85% full (170k of 200k)" in rec.reason
-    assert "2 compactions (last 190k → 30k)" in rec.reason
+    assert f"85% full ({_k(fill)} of {_k(WINDOW)})" in rec.reason
+    assert f"2 compactions (last {_k(pre)} → 30k)" in rec.reason
     assert rec.command == "cd /home/dev/src/myapp && claude"
     assert rec.resume_command == f"cd /home/dev/src/myapp && claude --resume {COMPACTED}"
     assert rec.brief is None  # built on demand by the brief module
@@ -168,7 +177,7 @@ def test_restart_stays_silent_on_the_untouched_records(sample_home: Path) -> Non
 
 def test_one_compaction_is_not_enough_for_a_fill_restart(sample_home: Path) -> None:
     path = transcript(sample_home, HELLO)
-    append(path, reply(path, 1, datetime(2026, 11, 24, 23, 20, tzinfo=UTC), 170_000))
+    append(path, reply(path, 1, datetime(2026, 11, 24, 23, 20, tzinfo=UTC), filling(0.85)))
     sessions = poll(sample_home)
     assert sessions[HELLO].facts.context.compactions == 0
     assert of_kind(recommend(list(sessions.values()), Config(), NOW), "restart") == []
@@ -191,7 +200,8 @@ def test_critical_health_calls_for_a_restart_with_a_quoted_folder(sample_home: P
 def test_ended_sessions_past_the_recent_time_get_no_advice(sample_home: Path) -> None:
     path = transcript(sample_home, COMPACTED)
     at = datetime(2026, 11, 24, 23, 20, tzinfo=UTC)
-    append(path, compaction(path, 1, at, 190_000, 30_000), reply(path, 2, at, 170_000))
+    append(path, compaction(path, 1, at, filling(0.95), 30_000),
+           reply(path, 2, at, filling(0.85)))
     later = at + timedelta(hours=3)
     sessions = poll(sample_home, later)
     assert sessions[COMPACTED].state == "ended"
@@ -207,15 +217,16 @@ def test_ended_sessions_past_the_recent_time_get_no_advice(sample_home: Path) ->
 def test_token_warning_names_the_highest_threshold_crossed(sample_home: Path) -> None:
     path = transcript(sample_home, HELLO)
     at = datetime(2026, 11, 24, 23, 20, tzinfo=UTC)
-    append(path, reply(path, 1, at, prompt_tokens=150_000))  # 75% of 200k
+    append(path, reply(path, 1, at, prompt_tokens=filling(0.75)))
     recs = recommend(list(poll(sample_home).values()), Config(), NOW)
     warnings = about(of_kind(recs, "token-warning"), HELLO)
     assert [(r.id, r.severity) for r in warnings] == [
         (f"token-warning:claude-code:{HELLO}:70", "info")
     ]
-    assert "context 75% full (150k of 200k), past the 70% warning" in warnings[0].reason
+    assert (f"context 75% full ({_k(filling(0.75))} of {_k(WINDOW)}), past the 70% warning"
+            in warnings[0].reason)
 
-    append(path, reply(path, 2, at + timedelta(minutes=2), prompt_tokens=180_000))  # 90%
+    append(path, reply(path, 2, at + timedelta(minutes=2), prompt_tokens=filling(0.90)))
     recs = recommend(list(poll(sample_home).values()), Config(), NOW)
     warnings = about(of_kind(recs, "token-warning"), HELLO)
     assert [(r.id, r.severity) for r in warnings] == [
@@ -429,7 +440,7 @@ def test_spend_warning_fires_above_the_daily_amount_only(sample_home: Path) -> N
 
 def _token_warning(home: Path) -> Recommendation:
     path = transcript(home, HELLO)
-    append(path, reply(path, 1, datetime(2026, 11, 24, 23, 20, tzinfo=UTC), 180_000))
+    append(path, reply(path, 1, datetime(2026, 11, 24, 23, 20, tzinfo=UTC), filling(0.90)))
     return about(of_kind(recommend(list(poll(home).values()), Config(), NOW),
                          "token-warning"), HELLO)[0]
 

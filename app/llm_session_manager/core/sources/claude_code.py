@@ -2,8 +2,11 @@
 
 A session is its main transcript plus the transcripts of its subagents
 (`<session id>/subagents/agent-*.jsonl`), whose lines carry the parent's session id and count
-toward the parent's tokens. Usage is deduplicated the way ccusage does it, so the totals match
-that independent reporter. The transcripts are only ever read, through `core.tail`.
+toward the parent's tokens. Older CLIs nested the main transcript in the session folder
+(`<session id>/<name>.jsonl`); ccusage reads those too, with the folder's name as the session id,
+so they are main transcripts of that session here as well. Usage is deduplicated the way ccusage
+does it, so the totals match that independent reporter. The transcripts are only ever read,
+through `core.tail`.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from llm_session_manager.core.sources.claude_records import (
     RECENT_ERRORS,
     ClaudeFileAccumulator,
 )
+from llm_session_manager.core.sources.claude_windows import RecordedWindows, state_files
 from llm_session_manager.core.sources.listing import ListingCache, is_dir, is_file
 
 AGENT = "claude-code"
@@ -84,24 +88,37 @@ def create(
 ) -> ClaudeCodeSource:
     """The source for the registry: configured config dirs (or their projects/), else defaults."""
     dirs = [d.parent if d.name == "projects" else d for d in configured_roots(agent_config, home)]
-    return ClaudeCodeSource(dirs or default_config_dirs(env, home), count_tokens=count_tokens)
+    dirs = dirs or default_config_dirs(env, home)
+    return ClaudeCodeSource(
+        dirs, count_tokens=count_tokens, state_files=state_files(dirs, env, home)
+    )
 
 
 class ClaudeCodeSource:
     agent = AGENT
 
     def __init__(
-        self, config_dirs: Sequence[Path], count_tokens: Callable[[str], int] | None = None
+        self,
+        config_dirs: Sequence[Path],
+        count_tokens: Callable[[str], int] | None = None,
+        state_files: Sequence[Path] = (),
     ) -> None:
+        """`state_files`: the CLI's `.claude.json` files, read for the windows they record."""
         self._config_dirs = list(config_dirs)
         self._count_tokens = count_tokens
+        self._recorded = RecordedWindows(state_files)
         # Listings kept while their folder's stat stays the same: a warm poll stats folders
-        # instead of listing them (projects/, each project, each session's subagents/).
+        # instead of listing them (projects/, each project, each session folder, each
+        # subagents/).
         self._projects: ListingCache[list[str]] = ListingCache(_subdirs, [])
         self._project_items: ListingCache[list[TrackedFile | str]] = ListingCache(
             _project_items, []
         )
+        self._session_items: ListingCache[list[TrackedFile | str]] = ListingCache(
+            _session_items, []
+        )
         self._subagents: ListingCache[list[TrackedFile]] = ListingCache(_subagent_files, [])
+        self._caches = (self._projects, self._project_items, self._session_items, self._subagents)
 
     def roots(self) -> list[Path]:
         return [d / "projects" for d in self._config_dirs]
@@ -111,12 +128,17 @@ class ClaudeCodeSource:
         for root in self.roots():
             for project in self._projects.get(str(root)):
                 for item in self._project_items.get(project):
-                    if isinstance(item, str):  # a session folder: its subagents/ is stat'ed
-                        # itself, so one created in a known session folder is found at once
-                        found.extend(self._subagents.get(item))
-                    else:
+                    if isinstance(item, TrackedFile):
                         found.append(item)
-        for cache in (self._projects, self._project_items, self._subagents):
+                        continue
+                    # A session folder is stat'ed itself, so a transcript or a subagents/
+                    # created in a known one is found at once (the project's mtime stays).
+                    for inner in self._session_items.get(item):
+                        if isinstance(inner, TrackedFile):
+                            found.append(inner)
+                        else:
+                            found.extend(self._subagents.get(inner))
+        for cache in self._caches:
             cache.prune()
         return found
 
@@ -141,14 +163,20 @@ class ClaudeCodeSource:
         # The conversation the user sees is the main transcript's: its newest copy (a session
         # found under two config dirs) gives context, compactions and turn state.
         main = max(mains, key=lambda a: a.last_ts or 0.0) if mains else None
+        model = _first(a.model for a in _newest_first(mains)) or _first(
+            a.model for a in _newest_first(subagents)
+        )
+        # Read when the session is built (its files changed): a session that ended after its
+        # last line gets the window its exit recorded when it is next built (resumed, or indexed
+        # afresh).
+        window = self._recorded.window(key.session_id, model)
         return SessionFacts(
             key=key,
             title=_title(mains, everything),
             first_prompt=_first(a.first_prompt for a in everything),
             cwd=_first(a.cwd for a in everything),
             git_branch=_first(a.git_branch for a in _newest_first(everything)),
-            model=_first(a.model for a in _newest_first(mains))
-            or _first(a.model for a in _newest_first(subagents)),
+            model=model,
             started_at=to_datetime(
                 min((a.first_ts for a in everything if a.first_ts), default=None)
             ),
@@ -157,7 +185,7 @@ class ClaudeCodeSource:
             ),
             usage=usage,
             by_model=by_model,
-            context=_context(main),
+            context=_context(main, window),
             errors=_errors(everything),
             prompts=sum(a.prompts for a in mains),
             replies=len(set().union(*(a.reply_ids for a in mains))) if mains else 0,
@@ -191,20 +219,42 @@ def _subdirs(folder: str, listing: list[os.DirEntry[str]]) -> list[str]:
     return [e.path for e in listing if is_dir(e)]
 
 
+# Folders in a project that are not session folders: auto-memory notes (formats.md §1.1).
+_NOT_SESSIONS = frozenset({"memory"})
+
+
 def _project_items(folder: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile | str]:
-    """A project's main transcripts, and for each session folder the path of its subagents/
-    (in listing order)."""
+    """A project's flat main transcripts (`<session id>.jsonl`) and the paths of its session
+    folders (in listing order)."""
     items: list[TrackedFile | str] = []
     for entry in listing:
         if entry.name.endswith(".jsonl") and is_file(entry):
             items.append(TrackedFile(entry.path, entry.name[:-6], ROLE_MAIN))
-        elif is_dir(entry):
-            items.append(os.path.join(entry.path, "subagents"))
+        elif entry.name not in _NOT_SESSIONS and is_dir(entry):
+            items.append(entry.path)
+    return items
+
+
+def _session_items(folder: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile | str]:
+    """A session folder's nested transcripts (the older layout: any `*.jsonl` directly in it is
+    a transcript of the session the folder is named after) and the path of its subagents/.
+
+    tool-results/ and workflows/ hold no transcripts and are not descended into."""
+    session_id = os.path.basename(folder)
+    items: list[TrackedFile | str] = []
+    for entry in listing:
+        if entry.name.endswith(".jsonl") and is_file(entry):
+            # An `agent-*` name is how Claude Code names a subagent's transcript: kept as one, so
+            # its sidechain lines never stand in for the main conversation's context and title.
+            role = ROLE_SUBAGENT if entry.name.startswith("agent-") else ROLE_MAIN
+            items.append(TrackedFile(entry.path, session_id, role))
+        elif entry.name == "subagents" and is_dir(entry):
+            items.append(entry.path)
     return items
 
 
 def _subagent_files(folder: str, listing: list[os.DirEntry[str]]) -> list[TrackedFile]:
-    # A session folder also holds tool-results/ and workflows/; only subagent transcripts count.
+    # Only subagent transcripts count: journal.jsonl (lifecycle) and *.meta.json are not ones.
     session_id = os.path.basename(os.path.dirname(folder))
     return [
         TrackedFile(e.path, session_id, ROLE_SUBAGENT)
@@ -260,13 +310,14 @@ def _usage(accs: Sequence[ClaudeFileAccumulator]) -> tuple[Usage, tuple[ModelUsa
     return total, by_model
 
 
-def _context(main: ClaudeFileAccumulator | None) -> Context:
+def _context(main: ClaudeFileAccumulator | None, recorded_window: int | None) -> Context:
     if main is None:
         return Context()
     return Context(
         tokens=main.context_tokens(),
-        window=None,  # the accounting layer resolves it from the config's model table
-        window_source="unknown",
+        # Without a window the CLI recorded, accounting resolves it from the model table.
+        window=recorded_window,
+        window_source="unknown" if recorded_window is None else "record",
         compactions=main.compactions,
         last_pre_tokens=main.compact_pre,
         last_post_tokens=main.compact_post,
