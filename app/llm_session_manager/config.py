@@ -113,7 +113,7 @@ class HealthConfig:
 @dataclass(frozen=True)
 class UiConfig:
     theme: str = "auto"  # auto | light | dark
-    show_ended: bool = True
+    show_ended: bool = False
     notifications: bool = True
     notify_cooldown_minutes: float = 30.0
 

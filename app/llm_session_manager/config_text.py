@@ -88,6 +88,10 @@ _COMMENTS: dict[str, str] = {
     ),
     "ui": "The tray and window.",
     "ui.theme": "auto | light | dark",
+    "ui.show_ended": (
+        "Whether the window opens with \"show ended\" ticked: ended sessions listed with the live\n"
+        "ones. Off: only live (and imported) sessions, ended ones one click away."
+    ),
     "ui.notify_cooldown_minutes": "Minutes between two notifications about one session.",
 }
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from llm_session_manager.config import Config
 from llm_session_manager.ui.icons import LEVEL_COLOURS
 
 from .desktop import Desktop, missing_tools, wait_for
@@ -36,9 +37,13 @@ SESSION = "984fb08c-2335-4d98-8a9a-ba9fc10c3c14"
 OTHER = "81c214e6-cd39-403f-b856-ac5ce6a0f407"  # another session of the same project
 PROJECT = ".claude/projects/-home-dev-src-myapp"
 # Fast polls; a user who weighs context most, so a full window alone makes a session critical.
+# show_ended: the window must list other sessions too, so that the notification's click is what
+# selects the critical one (alone in a live-only list, it would be selected from the start).
 CONFIG = """poll_interval_s: 0.5
 health:
   weights: {tokens: 0.7, duration: 0.1, activity: 0.1, errors: 0.1}
+ui:
+  show_ended: true
 """
 TITLE = "LLM Session Manager"
 
@@ -92,6 +97,10 @@ def _fill_context(home: Path, session: str = SESSION) -> None:
     path = home / PROJECT / f"{session}.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines()
     assistant = json.loads(next(line for line in lines if '"type":"assistant"' in line))
+    # A near-full window of the session's model, whatever size the shipped table gives it.
+    window = Config().window_for(assistant["message"]["model"])
+    assert window, "the sample's model has a window in the shipped table"
+    prompt = round(window * 0.975)
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     out = []
     for _ in range(2):
@@ -99,7 +108,8 @@ def _fill_context(home: Path, session: str = SESSION) -> None:
             "parentUuid": None, "isSidechain": False, "type": "system",
             "subtype": "compact_boundary", "content": "Conversation compacted", "isMeta": False,
             "timestamp": now, "uuid": str(uuid.uuid4()), "level": "info",
-            "compactMetadata": {"trigger": "auto", "preTokens": 190_000, "postTokens": 30_000},
+            "compactMetadata": {"trigger": "auto", "preTokens": round(window * 0.95),
+                                "postTokens": 30_000},
             "cwd": "/home/dev/src/myapp", "sessionId": session, "version": "2.1.197",
         })
     big = json.loads(json.dumps(assistant))
@@ -107,8 +117,8 @@ def _fill_context(home: Path, session: str = SESSION) -> None:
     big["requestId"] = f"req_e2e_{uuid.uuid4().hex[:12]}"
     big["message"]["id"] = f"msg_e2e_{uuid.uuid4().hex}"
     big["message"]["usage"].update(
-        input_tokens=1_000, cache_creation_input_tokens=2_000, cache_read_input_tokens=192_000,
-        output_tokens=500,
+        input_tokens=1_000, cache_creation_input_tokens=2_000,
+        cache_read_input_tokens=prompt - 3_000, output_tokens=500,
     )
     out.append(big)
     with path.open("a", encoding="utf-8") as fh:

@@ -12,6 +12,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication
 
 from llm_session_manager.config import Config
+from llm_session_manager.core.models import SessionKey
 from llm_session_manager.core.requests import HideRequest, ProjectRequest, TagRequest
 from llm_session_manager.paths import AppPaths
 from llm_session_manager.store.repo import Store
@@ -159,7 +160,14 @@ def test_keyboard_search_and_enter(qtbot, window: MainWindow) -> None:
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.filters.search.hasFocus()
     qtbot.keyClicks(window.filters.search, "81c214")
+    # It ended, and "show ended" starts unticked: the table area says so instead of going blank.
+    assert window.proxy.rowCount() == 0
+    assert window.stack.currentWidget() is window.empty
+    assert window.empty.text() == ("No live session matches the search and filters. 1 ended one "
+                                   "does — tick “show ended” to see it.")
+    window.filters.show_ended.setChecked(True)
     assert window.proxy.rowCount() == 1
+    assert window.stack.currentWidget() is window.table
     window.table.setFocus()
     window.table.setCurrentIndex(window.proxy.index(0, 0))
     qtbot.keyClick(window.table, Qt.Key.Key_Return)
@@ -198,22 +206,93 @@ def test_closing_hides_to_the_tray_once_told(qtbot, window: MainWindow) -> None:
         app.setQuitOnLastWindowClosed(True)
 
 
-def test_empty_state_names_the_roots(qtbot, tmp_path: Path, monkeypatch) -> None:
-    empty_home = tmp_path / "empty-home"
-    empty_home.mkdir()
-    monkeypatch.setenv("HOME", str(empty_home))
+def test_live_only_by_default_and_the_filtered_empty_state(qtbot, window: MainWindow) -> None:
+    assert not Config().ui.show_ended and not window.filters.show_ended.isChecked()
+    states = {window.proxy.index(r, 0).data(SessionTableModel.SessionRole).state
+              for r in range(window.proxy.rowCount())}
+    assert window.proxy.rowCount() == 2 and states <= {"active", "waiting", "idle"}
+    ended = window.model.rowCount() - 2
+    window.filters.select(window.filters.state, "waiting")  # no sample session waits
+    assert window.stack.currentWidget() is window.empty
+    assert window.empty.text() == (f"No waiting sessions. {window.model.rowCount()} in other "
+                                   "states — choose State “All” to see them.")
+    window.filters.select(window.filters.state, "live")
+    window.filters.select(window.filters.agent, "gemini")  # every Gemini session ended
+    assert window.empty.text().startswith("No live session matches the search and filters. ")
+    window.filters.select(window.filters.agent, "")
+    window.filters.search.setText("no such words anywhere")
+    assert window.empty.text() == (
+        f"No session matches the search and filters ({window.model.rowCount()} sessions in all).")
+    window.filters.search.clear()
+    assert window.stack.currentWidget() is window.table
+    window.filters.select(window.filters.state, "ended")
+    assert window.proxy.rowCount() == ended
+
+
+def empty_home_window(  # type: ignore[no-untyped-def]
+    qtbot, home: Path, tmp_path: Path, monkeypatch, store=None
+):
+    """A window over `home` (as $HOME), polling it with the recorded process table."""
+    monkeypatch.setenv("HOME", str(home))
     for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME"):
         monkeypatch.delenv(name, raising=False)
-    host = PollerHost(sample_poller(empty_home), 600_000)
+    host = PollerHost(sample_poller(home, store), 600_000)
     window = MainWindow(host, Config(), AppPaths.under(tmp_path / "app"))
     qtbot.addWidget(window)
     host.worker.snapshot_ready.connect(window.on_snapshot)
+    host.start()
+    return host, window
+
+
+def test_empty_state_names_each_root_and_what_is_in_it(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    empty_home = tmp_path / "empty-home"
+    (empty_home / ".codex" / "sessions").mkdir(parents=True)
+    host, window = empty_home_window(qtbot, empty_home, tmp_path, monkeypatch)
     try:
-        host.start()
         qtbot.waitUntil(lambda: window.snapshot is not None, timeout=10_000)
     finally:
         assert host.shutdown()
     assert window.stack.currentWidget() is window.empty
     text = window.empty.text()
-    assert text.startswith("No sessions yet. Looking in: ~/.claude/projects (not found)")
+    assert text.startswith("No sessions yet. Looking in: ~/.claude/projects (not found), ")
+    assert "~/.codex/sessions (no files), ~/.codex/archived_sessions (not found)" in text
     assert "Start Claude Code, Codex" in text
+
+
+def test_empty_state_counts_the_files_of_sessions_all_hidden(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    home = tmp_path / "home"
+    project = home / ".claude" / "projects" / "-home-u-app"
+    project.mkdir(parents=True)
+    (project / "11111111-2222-3333-4444-555555555555.jsonl").write_text("")
+    key = SessionKey("claude-code", "11111111-2222-3333-4444-555555555555")
+    store = Store.open(tmp_path / "sessions.db")
+    host, window = empty_home_window(qtbot, home, tmp_path, monkeypatch, store)
+    try:
+        qtbot.waitUntil(lambda: window.model.session(key) is not None, timeout=10_000)
+        window.filters.show_ended.setChecked(True)
+        assert window.stack.currentWidget() is window.table
+        window.send_request(HideRequest(key, True))
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.empty, timeout=10_000)
+        assert "Looking in: ~/.claude/projects (1 file), " in window.empty.text()
+        assert "~/.codex/sessions (not found)" in window.empty.text()
+        # A config reload (as ui/app.py passes it on) polls again, with the roots as they are now.
+        (home / ".codex" / "sessions").mkdir(parents=True)
+        host.config_changed.emit(Config())
+        window.set_config(Config())
+        qtbot.waitUntil(lambda: "~/.codex/sessions (no files)" in window.empty.text(),
+                        timeout=10_000)
+        # And so does every poll: a new session's file counts once it is hidden too.
+        second = SessionKey("claude-code", "66666666-2222-3333-4444-555555555555")
+        (project / f"{second.session_id}.jsonl").write_text("")
+        host.refresh_requested.emit()
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.table, timeout=10_000)
+        window.send_request(HideRequest(second, True))
+        qtbot.waitUntil(lambda: "~/.claude/projects (2 files)" in window.empty.text(),
+                        timeout=10_000)
+    finally:
+        assert host.shutdown()
+        store.close()

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QTableView
 
+from llm_session_manager.config import Config
 from llm_session_manager.core.models import Session, SessionKey, Snapshot
 from llm_session_manager.ui.session_table import (
     Column,
@@ -71,8 +72,13 @@ def test_cells_tooltips_and_roles(proxy: SessionFilterProxyModel, snapshot: Snap
     assert cell(Column.AGENT) == "Claude Code"
     assert cell(Column.PROJECT) == "myapp"
     assert cell(Column.STATE) == "ended"
-    assert cell(Column.CONTEXT) == "5%"
-    assert cell(Column.CONTEXT, SessionTableModel.SortRole) == pytest.approx(9945 / 200_000)
+    # 9,945 tokens in the window of the sample's model, as the shipped table sizes it.
+    compacted = model.session(COMPACTED)
+    assert compacted is not None
+    window = Config().window_for(compacted.facts.model)
+    assert window == 1_000_000
+    assert cell(Column.CONTEXT) == f"{9945 / window * 100:.0f}%"
+    assert cell(Column.CONTEXT, SessionTableModel.SortRole) == pytest.approx(9945 / window)
     assert "estimate" in str(cell(Column.COST, Qt.ItemDataRole.ToolTipRole))
     assert str(cell(Column.LAST, Qt.ItemDataRole.ToolTipRole)).startswith("2026-11-24")
     assert cell(Column.HEALTH, SessionTableModel.IdRole) == COMPACTED
@@ -113,6 +119,22 @@ def test_filters(proxy: SessionFilterProxyModel, snapshot: Snapshot) -> None:
     assert keys(proxy) == [COMPACTED]
     proxy.set_filters(search="PLEASE LIST")  # the title
     assert keys(proxy) == [COMPACTED]
+
+
+def test_what_only_the_state_filter_holds_back(
+    proxy: SessionFilterProxyModel, snapshot: Snapshot
+) -> None:
+    ended = sum(1 for s in snapshot.sessions if s.state == "ended")
+    proxy.set_filters(state="live", show_ended=False)
+    assert not proxy.narrowed and proxy.state_filter == "live"
+    assert proxy.held_back_by_state() == {"ended": ended}
+    proxy.set_filters(search="81C214")  # one ended session passes the search
+    assert proxy.narrowed and proxy.rowCount() == 0
+    assert proxy.held_back_by_state() == {"ended": 1}
+    proxy.set_filters(search="", agent="codex", state="ended")
+    assert proxy.held_back_by_state() == {"idle": 1}  # the live Codex session
+    proxy.set_filters(state="all")
+    assert proxy.held_back_by_state() == {}
 
 
 def test_tag_filter_and_hidden_sessions(snapshot: Snapshot, qtbot: object) -> None:

@@ -237,3 +237,31 @@ def test_table_colours_health_only_when_asked(cli_env: Path, sample_home: Path) 
     assert "\x1b[32m" in coloured  # healthy sessions in green
     strip = __import__("re").compile(r"\x1b\[[0-9;]*m")
     assert strip.sub("", coloured) == plain  # the same table, only painted
+
+
+def test_table_marks_counted_tokens_and_still_fits_80_columns(sample_home: Path) -> None:
+    from dataclasses import replace
+
+    from llm_session_manager.config import Config
+    from llm_session_manager.core import report
+    from llm_session_manager.core.models import Usage
+    from llm_session_manager.core.poller import Poller
+    from llm_session_manager.core.processes import ProcessTable
+    from llm_session_manager.core.sources.registry import build_sources
+
+    config = Config()
+    sessions = list(Poller(build_sources(config, {}, sample_home), None, config,
+                           scan_processes=ProcessTable).poll_once().sessions)
+    # The widest figure a counted session can have, on the row with the widest ID (Codex).
+    index = max(range(len(sessions)), key=lambda i: len(sessions[i].key.session_id)
+                if sessions[i].key.agent == "codex" else 0)
+    counted = sessions[index]
+    sessions[index] = replace(counted, facts=replace(
+        counted.facts, usage=Usage(input=1_250_000, source="counted")))
+    lines = report.table(sessions).splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = lines[0]
+    column = header.index("TOKENS")
+    cells = [line[column:column + 6].strip() for line in lines[1:]]
+    assert cells[index] == "~1.25M"
+    assert [c for c in cells if c.startswith("~")] == ["~1.25M"]  # exact figures stay bare

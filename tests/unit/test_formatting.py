@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from llm_session_manager.config import HealthConfig
+from llm_session_manager.config import Config, HealthConfig
 from llm_session_manager.core import formatting as fmt
 from llm_session_manager.core.models import Session, SessionKey, Usage, UsageSample
+from llm_session_manager.core.root_status import RootStatus
 from llm_session_manager.core.usage_series import usage_series
 from window_facts import COMPACTED, SAY_HELLO, sample_snapshot
 
@@ -34,9 +35,12 @@ def test_real_session_cells(sessions: dict[SessionKey, Session]) -> None:
     s = sessions[COMPACTED]
     assert fmt.token_cell(s.facts.usage) == "38.8k"
     assert "38,818 tokens, exact" in fmt.token_tooltip(s.facts.usage)
-    assert fmt.context_cell(s) == "5%"
+    # The sample's model (claude-opus-4-8) has the 1M window in the shipped table.
+    window = Config().window_for(s.facts.model)
+    assert window == 1_000_000
+    assert fmt.context_cell(s) == f"{9945 / window * 100:.0f}%"
     tip = fmt.context_tooltip(s)
-    assert "9,945 of 200,000 tokens" in tip and "the model table" in tip
+    assert f"9,945 of {window:,} tokens" in tip and "the model table" in tip
     assert fmt.compaction_text(s) == "1 compaction; the last one went from 9.8k to 591 tokens"
     assert fmt.cost_cell(s.cost_usd) == "$0.03"
     assert "estimate" in fmt.cost_tooltip(s.cost_usd)
@@ -80,12 +84,46 @@ def test_counts_and_search(sessions: dict[SessionKey, Session]) -> None:
     assert "backend" in text and "81c214e6" in text and "myapp" in text
 
 
-def test_empty_state_names_where_it_looks() -> None:
-    text = fmt.empty_state_text([("~/.claude/projects", False), ("~/.codex/sessions", True)], 3)
-    assert text.startswith("No sessions yet. Looking in: ~/.claude/projects (not found), "
-                           "~/.codex/sessions (3 files seen).")
-    assert "Start Claude Code, Codex" in text
+def test_empty_state_gives_each_root_its_own_count() -> None:
+    home = Path("/home/u")
+    roots = [
+        RootStatus(home / ".claude/projects", found=False),
+        RootStatus(home / ".codex/sessions", found=True, files=3),
+        RootStatus(home / ".codex/archived_sessions", found=True, files=1),
+        RootStatus(home / ".gemini/tmp", found=True, files=0),
+        RootStatus(Path("/srv/records"), found=True, files=2),
+    ]
+    text = fmt.empty_state_text(roots, home)
+    assert text.startswith(
+        "No sessions yet. Looking in: ~/.claude/projects (not found), ~/.codex/sessions (3 files), "
+        "~/.codex/archived_sessions (1 file), ~/.gemini/tmp (no files), /srv/records (2 files).\n"
+    )
+    assert text.endswith("Start Claude Code, Codex, Cursor, Copilot or Gemini CLI and they "
+                         "appear here.")
+    assert "No agent is enabled" in fmt.empty_state_text([], home)
+    # Before any poll has told the roots, no guess about them.
+    assert "Looking in" not in fmt.empty_state_text(None, home)
     assert fmt.home_relative(Path("/home/u/.codex"), Path("/home/u")) == "~/.codex"
+
+
+def test_filtered_empty_state_says_which_filter_hides_the_sessions() -> None:
+    assert fmt.filtered_empty_text("live", {"ended": 26}, False, 26) == (
+        "No live sessions. 26 ended — tick “show ended” to see them."
+    )
+    assert fmt.filtered_empty_text("live", {"ended": 1}, True, 26) == (
+        "No live session matches the search and filters. 1 ended one does — tick “show ended” "
+        "to see it."
+    )
+    assert fmt.filtered_empty_text("waiting", {"ended": 4, "idle": 2}, False, 6) == (
+        "No waiting sessions. 6 in other states — choose State “All” to see them."
+    )
+    # Nothing the state filter holds back: the search and the other filters hide them all.
+    assert fmt.filtered_empty_text("live", {}, True, 26) == (
+        "No session matches the search and filters (26 sessions in all)."
+    )
+    assert fmt.filtered_empty_text("all", {}, True, 1) == (
+        "No session matches the search and filters (1 session in all)."
+    )
 
 
 def test_brief_from_markdown_takes_the_fenced_block() -> None:

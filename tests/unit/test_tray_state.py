@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from llm_session_manager.core.models import Problem
+from llm_session_manager.core.models import Problem, Usage
 from llm_session_manager.ui import tray_state as tray_state_module
 from llm_session_manager.ui.tray_state import pause_until, tokens_today, tray_state
 from tray_facts import fill_context, find, make_live, real_sessions, snapshot_of
@@ -42,6 +43,19 @@ def test_nothing_live_is_grey_with_todays_tokens(sessions: list) -> None:
     assert state.tooltip == (
         f"LLM Session Manager — 0 live · {round(total / 1000)}k tokens today"
     )
+
+
+def test_tooltip_marks_todays_tokens_when_a_counted_session_adds_to_them(sessions: list) -> None:
+    total = sum(s.facts.usage.total for s in sessions)
+    counted = replace(sessions[0], facts=replace(
+        sessions[0].facts, usage=Usage(input=sessions[0].facts.usage.total, source="counted")))
+    state = tray_state(snapshot_of([counted, *sessions[1:]], NOW), None, NOW)
+    assert state.tooltip.endswith(f" · ~{round(total / 1000)}k tokens today")
+    # A counted session from another day adds nothing to today's figure: no mark.
+    yesterday = replace(counted, facts=replace(
+        counted.facts, last_activity_at=NOW - timedelta(days=1)))
+    state = tray_state(snapshot_of([yesterday, *sessions[1:]], NOW), None, NOW)
+    assert " · ~" not in state.tooltip and state.tooltip.endswith(" tokens today")
 
 
 def test_tokens_today_counts_sessions_active_on_the_local_date(sessions: list) -> None:

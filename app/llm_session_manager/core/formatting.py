@@ -6,14 +6,15 @@ Token counts use `report.short_tokens` so the window and the CLI write the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from llm_session_manager.config import HealthConfig
 from llm_session_manager.core.health import level_for
 from llm_session_manager.core.models import HealthLevel, Problem, Session, Usage
-from llm_session_manager.core.report import short_tokens
+from llm_session_manager.core.report import marked_tokens, short_tokens
+from llm_session_manager.core.root_status import RootStatus
 
 DASH = "—"
 LIVE_STATES = ("active", "waiting", "idle")
@@ -55,8 +56,7 @@ def window_title_for(session: Session | None, app_name: str = "LLM Session Manag
 
 def token_cell(usage: Usage) -> str:
     """`38.8k`, or `~88k` when the figure was counted with a tokenizer rather than reported."""
-    text = short_tokens(usage.total)
-    return f"~{text}" if usage.source == "counted" else text
+    return marked_tokens(usage)
 
 
 def token_tooltip(usage: Usage) -> str:
@@ -215,17 +215,49 @@ def home_relative(path: Path, home: Path) -> str:
         return str(path)
 
 
-def empty_state_text(roots: Sequence[tuple[str, bool]], files_seen: int) -> str:
-    """The window's text when there is no session: where it looks, and what to start."""
-    if roots:
-        where = ", ".join(f"{name}{'' if found else ' (not found)'}" for name, found in roots)
-        looking = f"Looking in: {where} ({files_seen} files seen)."
+def empty_state_text(roots: Sequence[RootStatus] | None, home: Path) -> str:
+    """The window's text when there is no session: where it looks, what it found, what to start.
+
+    `roots` None: not known yet (no poll has said), so only the advice is given."""
+    start = "Start Claude Code, Codex, Cursor, Copilot or Gemini CLI and they appear here."
+    if roots is None:
+        return f"No sessions yet.\n{start}"
+    if not roots:
+        return f"No sessions yet. No agent is enabled in the config.\n{start}"
+    where = ", ".join(f"{home_relative(r.path, home)} ({_found_text(r)})" for r in roots)
+    return f"No sessions yet. Looking in: {where}.\n{start}"
+
+
+def _found_text(root: RootStatus) -> str:
+    if not root.found:
+        return "not found"
+    if not root.files:
+        return "no files"
+    return f"{root.files} file{'' if root.files == 1 else 's'}"
+
+
+def filtered_empty_text(
+    state_filter: str, held_back: Mapping[str, int], narrowed: bool, total: int
+) -> str:
+    """The window's text when sessions exist but the filters hide every one, saying which
+    filter to change. `held_back`: the sessions, by state, that only the state filter hides;
+    `narrowed`: a search, agent or tag filter is set; `total`: the sessions there are."""
+    ended = held_back.get("ended", 0)
+    others = sum(held_back.values())
+    if narrowed:
+        lead = f"No {state_filter} session matches the search and filters."
     else:
-        looking = "No agent is enabled in the config."
-    return (
-        f"No sessions yet. {looking}\n"
-        "Start Claude Code, Codex, Cursor, Copilot or Gemini CLI and they appear here."
-    )
+        lead = f"No {state_filter} sessions."
+    them = "it" if (ended if state_filter == "live" else others) == 1 else "them"
+    if state_filter == "live" and ended:
+        does = (" one does" if ended == 1 else " ones do") if narrowed else ""
+        return f"{lead} {ended} ended{does} — tick “show ended” to see {them}."
+    if state_filter not in ("live", "all") and others:
+        does = (" matches" if others == 1 else " match") if narrowed else ""
+        where = "another state" if others == 1 else "other states"
+        return f"{lead} {others} in {where}{does} — choose State “All” to see {them}."
+    word = "session" if total == 1 else "sessions"
+    return f"No session matches the search and filters ({total} {word} in all)."
 
 
 BRIEF_HEADING = "## Continuation brief"

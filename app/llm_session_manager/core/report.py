@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from llm_session_manager.core.models import Health, Session
+from llm_session_manager.core.models import Health, Session, Usage
 
 
 def iso(value: datetime | None) -> str | None:
@@ -24,6 +24,13 @@ def short_tokens(value: int | None) -> str:
     if value < 1_000_000:
         return f"{value // 1000}k"
     return f"{value / 1_000_000:.2f}M".replace(".00M", "M")
+
+
+def marked_tokens(usage: Usage) -> str:
+    """`88k`, or `~88k` when the figure was counted with a tokenizer rather than reported: the
+    window's Tokens cell and the CLI table mark it alike (`~1.25M` still fits the table)."""
+    text = short_tokens(usage.total)
+    return f"~{text}" if usage.source == "counted" else text
 
 
 def percent(fill: float | None) -> str:
@@ -160,7 +167,7 @@ def table(sessions: Sequence[Session], width: int = 80, *, colour: bool = False)
         cells = (
             s.state,
             s.project or "-",
-            short_tokens(s.facts.usage.total),
+            marked_tokens(s.facts.usage),
             percent(s.facts.context.fill),
             money(s.cost_usd),
             f"{score} {level}".strip(),

@@ -29,7 +29,7 @@ class FilterBar(QWidget):
     filters_changed = Signal()
     refresh_clicked = Signal()
 
-    def __init__(self, show_ended: bool = True, parent: Any = None) -> None:
+    def __init__(self, show_ended: bool = False, parent: Any = None) -> None:
         super().__init__(parent)
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search title, project, id, tags…  (Ctrl+F)")

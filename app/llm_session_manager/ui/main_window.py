@@ -7,20 +7,16 @@ tags from the worker, connected here to bound methods so they run in the GUI thr
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QLabel,
     QMainWindow,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,7 +36,9 @@ from llm_session_manager.ui.session_table import (
     SessionTableModel,
     SessionTableView,
 )
-from llm_session_manager.ui.settings_dialog import SettingsDialog
+from llm_session_manager.ui.table_area import TableArea
+from llm_session_manager.ui.window_dialogs import WindowDialogs
+from llm_session_manager.ui.window_state import WINDOW_FILE, WindowState
 from llm_session_manager.ui.worker import PollerHost
 
 APP_TITLE = "LLM Session Manager"
@@ -54,20 +52,16 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._host = host
         self._config = config
-        self._paths = paths
         self._config_problems: tuple[Problem, ...] = ()
         self._snapshot: Snapshot | None = None
         self._selected: SessionKey | None = None
         self._pending: SessionKey | None = None  # show_session before its snapshot arrived
-        self._told_tray = False
         self._quitting = False
-        self._export: ExportDialog | None = None
-        self._import: ImportDialog | None = None
-        self._settings: SettingsDialog | None = None
-        self._roots: list[tuple[str, bool]] | None = None
         self._details_total: int | None = None  # the selected session's tokens at its last chart
         self.setWindowTitle(APP_TITLE)
         self.resize(1180, 760)
+        self.dialogs = WindowDialogs(self, paths, self.send_request)
+        self.layout_state = WindowState(paths.data_dir / WINDOW_FILE)
 
         self.model = SessionTableModel(self)
         self.proxy = SessionFilterProxyModel(self)
@@ -77,15 +71,10 @@ class MainWindow(QMainWindow):
 
         self.filters = FilterBar(config.ui.show_ended, self)
         self.problem_bar = ProblemBar(self)
-        self.empty = QLabel(fmt.empty_state_text([], 0), self)
-        self.empty.setObjectName("emptyState")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty)
+        self.stack = TableArea(self.table, self.proxy, self.model, self)
+        self.empty = self.stack.empty
         self.details = DetailsPanel(self)
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.stack)
         splitter.addWidget(self.details)
         splitter.setStretchFactor(0, 3)
@@ -101,6 +90,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self._apply_filters()
+        self.layout_state.restore(self, splitter, self.table)
 
     # -- wiring -----------------------------------------------------------------------
 
@@ -120,7 +110,7 @@ class MainWindow(QMainWindow):
         self.hide_action.triggered.connect(self.hide_selected)
         self.refresh_action.triggered.connect(self._host.refresh_requested)
         self.settings_action.triggered.connect(self.show_settings)
-        self.close_action.triggered.connect(self.hide)
+        self.close_action.triggered.connect(self.close_window)
         self.find_shortcut = QShortcut(QKeySequence.StandardKey.Find, self)
         self.find_shortcut.activated.connect(self.focus_search)
         # Enter and Delete act on the table's row only while the table has the focus.
@@ -138,6 +128,10 @@ class MainWindow(QMainWindow):
         worker.outcome_ready.connect(self.on_outcome)
         worker.history_ready.connect(self.on_history)
         worker.tags_ready.connect(self.on_tags)
+        worker.roots_ready.connect(self.stack.set_roots)
+        app = QApplication.instance()
+        if app is not None:  # a quit from the tray or a signal: keep the layout as it is now
+            app.aboutToQuit.connect(self.save_layout)
         self.filters.filters_changed.connect(self._apply_filters)
         self.filters.refresh_clicked.connect(self._host.refresh_requested)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -159,11 +153,7 @@ class MainWindow(QMainWindow):
         self.filters.set_choices((s.key.agent for s in shown), (t for s in shown for t in s.tags))
         self.filters.set_counts(fmt.counts_text(snapshot.sessions))
         self.problem_bar.set_problems([fmt.problem_text(p) for p in snapshot.problems])
-        if shown:
-            self.stack.setCurrentWidget(self.table)
-        else:
-            self.empty.setText(fmt.empty_state_text(self._search_roots(), snapshot.files_seen))
-            self.stack.setCurrentWidget(self.empty)
+        self.stack.update_view()
         if first:
             self._host.tags_requested.emit()
         if self._pending is not None and self.model.session(self._pending) is not None:
@@ -173,10 +163,11 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_outcome(self, outcome: Outcome) -> None:
-        for owner in (self._export, self._import, self.details):
-            if owner is not None and owner.wants(outcome):
-                owner.on_outcome(outcome)
-                return
+        if self.dialogs.route(outcome):
+            return
+        if self.details.wants(outcome):
+            self.details.on_outcome(outcome)
+            return
         if outcome.ok:
             self.statusBar().showMessage(outcome.message, 5000)
             if isinstance(outcome.request, TagRequest):
@@ -220,14 +211,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_settings(self) -> None:
-        if self._settings is None:
-            self._settings = SettingsDialog(
-                self._config, self._paths, self._config_problems,
-                file_exists=self._paths.config_file.exists(), parent=self,
-            )
-        self._settings.show()
-        self._settings.raise_()
-        self._settings.activateWindow()
+        self.dialogs.show_settings(self._config, self._config_problems)
 
     def set_config(self, config: Config, problems: Sequence[Problem] = ()) -> None:
         """A reloaded config: the context bar's thresholds and the settings dialog follow it."""
@@ -235,8 +219,9 @@ class MainWindow(QMainWindow):
         self._config_problems = tuple(problems)
         self.delegate.set_health(config.health)
         self.table.viewport().update()
-        if self._settings is not None:
-            self._settings.set_config(config, problems)
+        if self._snapshot is not None:
+            self.stack.update_view()  # the poll the new config asks for brings fresh roots
+        self.dialogs.set_config(config, problems)
 
     def prepare_to_quit(self) -> None:
         """The app is quitting: the next close really closes, without the tray notice."""
@@ -341,28 +326,19 @@ class MainWindow(QMainWindow):
         if self._selected is None:
             self.statusBar().showMessage("Select a session to export.", 5000)
             return
-        if self._export is not None:
-            self._export.close()
-        self._export = ExportDialog(self._selected, Path.home(), self)
-        self._export.request_made.connect(self.send_request)
-        self._export.show()
-        self._export.ask_preview()
+        self.dialogs.show_export(self._selected)
 
     @Slot()
     def show_import(self) -> None:
-        if self._import is None:
-            self._import = ImportDialog(str(Path.home()), self)
-            self._import.request_made.connect(self.send_request)
-        self._import.show()
-        self._import.raise_()
+        self.dialogs.show_import()
 
     @property
     def export_dialog(self) -> ExportDialog | None:
-        return self._export
+        return self.dialogs.export
 
     @property
     def import_dialog(self) -> ImportDialog | None:
-        return self._import
+        return self.dialogs.import_
 
     # -- filters ----------------------------------------------------------------------
 
@@ -373,32 +349,43 @@ class MainWindow(QMainWindow):
             state=values["state"], agent=values["agent"], tag=values["tag"],
             search=values["search"], show_ended=values["show_ended"],
         )
-
-    def _search_roots(self) -> list[tuple[str, bool]]:
-        """Where the enabled agents look, for the empty state; stat'ed once, only when empty."""
-        if self._roots is None:
-            from llm_session_manager.core.sources.registry import build_sources
-
-            home = Path.home()
-            sources = build_sources(self._config, os.environ, home)
-            self._roots = [
-                (fmt.home_relative(root, home), root.is_dir())
-                for source in sources for root in source.roots()
-            ]
-        return self._roots
+        if self._snapshot is not None:  # before the first snapshot the table stays in place
+            self.stack.update_view()
 
     # -- closing ----------------------------------------------------------------------
 
+    @Slot()
+    def close_window(self) -> None:
+        """Session ▸ Close window (Ctrl+W): what the title bar's close button does."""
+        if self._stays_in_tray():
+            self._hide_to_tray()
+        else:
+            self.close()  # the last window: the app quits, as no tray could bring it back
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        app = QApplication.instance()
-        stays = isinstance(app, QApplication) and not app.quitOnLastWindowClosed()
         # A spontaneous close comes from the user (title bar, Alt+F4); app.quit() closes windows
         # with non-spontaneous events, and then no "still in the tray" notice must appear.
-        if stays and event.spontaneous() and not self._quitting:
+        if self._stays_in_tray() and event.spontaneous():
             event.ignore()
-            self.hide()
-            if not self._told_tray:
-                self._told_tray = True
-                self.hidden_to_tray.emit()
+            self._hide_to_tray()
             return
         event.accept()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.save_layout()  # hidden to the tray, closed or minimised: as the user left it
+        super().hideEvent(event)
+
+    @Slot()
+    def save_layout(self) -> None:
+        self.layout_state.save(self, self.splitter, self.table)
+
+    def _stays_in_tray(self) -> bool:
+        app = QApplication.instance()
+        return (isinstance(app, QApplication) and not app.quitOnLastWindowClosed()
+                and not self._quitting)
+
+    def _hide_to_tray(self) -> None:
+        self.hide()
+        if not self.layout_state.told_tray:  # once per user, not once per launch
+            self.layout_state.set_told_tray()
+            self.hidden_to_tray.emit()

@@ -274,9 +274,32 @@ class SessionFilterProxyModel(QSortFilterProxyModel):
         session = model.data(index, SessionTableModel.SessionRole)
         if not isinstance(session, Session) or session.hidden:
             return False
+        return self._state_ok(session) and self._others_ok(session)
+
+    @property
+    def state_filter(self) -> str:
+        return self._state
+
+    @property
+    def narrowed(self) -> bool:
+        """A search, agent, tag or project filter is set (beyond the state filter)."""
+        return bool(self._agent or self._tag or self._project or self._search)
+
+    def held_back_by_state(self) -> dict[str, int]:
+        """The visible sessions, by state, that every filter but the state filter lets through:
+        what changing the state filter (or ticking "show ended") would bring into view."""
+        held: dict[str, int] = {}
+        model = self.sourceModel()
+        for row in range(model.rowCount()):
+            session = model.data(model.index(row, 0), SessionTableModel.SessionRole)
+            if (isinstance(session, Session) and not session.hidden
+                    and not self._state_ok(session) and self._others_ok(session)):
+                held[session.state] = held.get(session.state, 0) + 1
+        return held
+
+    def _others_ok(self, session: Session) -> bool:
         return (
-            self._state_ok(session)
-            and (not self._agent or session.key.agent == self._agent)
+            (not self._agent or session.key.agent == self._agent)
             and (not self._tag or self._tag in session.tags)
             and (not self._project or session.project == self._project)
             and (not self._search or self._search in fmt.search_text(session))

@@ -64,7 +64,7 @@ def tray_state(
         parts.append(f"{len(critical)} critical")
     if waiting:
         parts.append(f"{len(waiting)} waiting")
-    parts.append(f"{format_tokens(tokens_today(snapshot.sessions, now))} tokens today")
+    parts.append(f"{tokens_today_text(snapshot.sessions, now)} tokens today")
     tooltip = f"{APP_TITLE} — {' · '.join(parts)}"
     if paused_until is not None and now < paused_until:
         tooltip += f" · notifications paused until {_clock(paused_until, now)}"
@@ -75,13 +75,25 @@ def tray_state(
 
 
 def tokens_today(sessions: tuple[Session, ...], now: datetime) -> int:
+    return sum(s.facts.usage.total for s in _active_today(sessions, now))
+
+
+def tokens_today_text(sessions: tuple[Session, ...], now: datetime) -> str:
+    """"312k", or "~312k" when a session counted with a tokenizer is part of the sum: the
+    window marks counted figures the same way."""
+    today = _active_today(sessions, now)
+    text = format_tokens(sum(s.facts.usage.total for s in today))
+    counted = any(s.facts.usage.source == "counted" and s.facts.usage.total for s in today)
+    return f"~{text}" if counted else text
+
+
+def _active_today(sessions: tuple[Session, ...], now: datetime) -> list[Session]:
     today = now.date()
-    total = 0
-    for session in sessions:
-        last = session.facts.last_activity_at
-        if last is not None and last.astimezone(now.tzinfo).date() == today:
-            total += session.facts.usage.total
-    return total
+    return [
+        s for s in sessions
+        if s.facts.last_activity_at is not None
+        and s.facts.last_activity_at.astimezone(now.tzinfo).date() == today
+    ]
 
 
 def attention_entries(live: list[Session]) -> tuple[MenuEntry, ...]:

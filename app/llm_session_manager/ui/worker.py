@@ -19,6 +19,7 @@ from llm_session_manager.core.models import SessionKey, Snapshot
 from llm_session_manager.core.notify import NotificationPlanner
 from llm_session_manager.core.poller import Poller
 from llm_session_manager.core.requests import Request
+from llm_session_manager.core.root_status import root_statuses
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ class PollWorker(QObject):
     history_ready = Signal(object, object)  # SessionKey, tuple[UsageSample, ...]
     tags_ready = Signal(object)  # tuple[str, ...]: every tag in use, for completion
     notices_ready = Signal(object)  # tuple[core.notify.Notice, ...], after the snapshot
+    # tuple[core.root_status.RootStatus, ...], just before a snapshot with no session to show:
+    # the window's empty state says where the records were looked for and what was found.
+    roots_ready = Signal(object)
 
     def __init__(self, poller: Poller, interval_ms: int) -> None:
         super().__init__()  # no parent: it is moved to another thread
@@ -63,8 +67,20 @@ class PollWorker(QObject):
             log.exception("poll failed")
             self.poll_failed.emit(str(exc))
             return
+        if not any(not s.hidden for s in snapshot.sessions):
+            self._tell_roots()
         self.snapshot_ready.emit(snapshot)
         self._notify(snapshot)
+
+    def _tell_roots(self) -> None:
+        # Listed here, on the poller's thread, so the window never touches the agents' files;
+        # only for an empty window, as a busy one does not show them.
+        try:
+            roots = root_statuses(self._poller.sources)
+        except Exception:  # the empty state's detail must not stop polling
+            log.exception("cannot list the roots")
+            return
+        self.roots_ready.emit(roots)
 
     def _notify(self, snapshot: Snapshot) -> None:
         try:
