@@ -109,7 +109,16 @@ def test_claude_permission_prompt_is_waiting_then_idle_then_ended(
     assert "Do you want to proceed?" in tmux.screen(WINDOW)
     assert waiting["pids"] == [pid]
     assert psutil.Process(pid).name() == "claude"
-    assert waiting["state_detail"] == "permission prompt"
+    # The pid file says "permission prompt"; the transcript's pending tool call says for what.
+    detail = waiting["state_detail"]
+    if detail == "permission prompt":  # listed before the tool call line reached the transcript
+        waiting = wait_until(
+            lambda: (row if (row := session_in(sandbox, session_id)) is not None
+                     and row["state_detail"] != "permission prompt" else None),
+            STATE_TIMEOUT_S, "the tool named in the waiting detail", lambda: tmux.screen(WINDOW),
+        )  # fmt: skip
+    assert waiting["state"] == "waiting"
+    assert waiting["state_detail"] == "permission prompt for Read"
     assert waiting["live_mapping"] == "pid-file"
 
     tmux.send(WINDOW, "Escape")  # declines the Read

@@ -43,6 +43,7 @@ def full_facts() -> SessionFacts:
         replies=9,
         paths=("/a/b.jsonl", "/a/b/subagents/agent-1.jsonl"),
         turn_hint="turn_done",
+        pending_tool="Bash",
     )
 
 
@@ -94,6 +95,7 @@ def random_facts(rng: random.Random) -> SessionFacts:
         replies=rng.randrange(100),
         paths=tuple(f"/p/{i}" for i in range(rng.randrange(3))),
         turn_hint=opt_str(),
+        pending_tool=opt_str(),
     )
 
 

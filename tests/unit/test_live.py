@@ -147,6 +147,19 @@ def test_a_waiting_session_says_since_when(claude_dir: Path, proc_root: Path) ->
     assert claude_live([claude_dir], claude_table(), proc_root=proc_root)[CLAUDE_SID].since is None
 
 
+def test_a_permission_prompt_names_the_tool_the_transcript_waits_on(
+    claude_dir: Path, proc_root: Path
+) -> None:
+    edit_pid_file(claude_dir, status="waiting", waitingFor="permission prompt")
+    facts = SessionFacts(key=SessionKey("claude-code", CLAUDE_SID), pending_tool="Bash")
+    live = claude_live([claude_dir], claude_table(), {CLAUDE_SID: facts}, proc_root=proc_root)
+    assert live[CLAUDE_SID].detail == "permission prompt for Bash"
+    # Without a pending call (or the facts), the pid file's words stand alone.
+    bare = SessionFacts(key=SessionKey("claude-code", CLAUDE_SID))
+    live = claude_live([claude_dir], claude_table(), {CLAUDE_SID: bare}, proc_root=proc_root)
+    assert live[CLAUDE_SID].detail == "permission prompt"
+
+
 def test_pid_file_of_a_dead_process_is_ignored(claude_dir: Path, tmp_path: Path) -> None:
     empty_proc = tmp_path / "empty-proc"
     empty_proc.mkdir()

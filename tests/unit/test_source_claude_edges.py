@@ -215,6 +215,28 @@ def test_turn_hint_follows_the_last_main_thread_event() -> None:
     )
 
 
+def test_the_pending_tool_is_the_last_call_until_its_result_is_in() -> None:
+    # 2.1.197 streams a reply's text block and its tool_use block as two lines of one message.
+    text = assistant("m1", stop=None, content=[{"type": "text", "text": "Let me look."}])
+    call = assistant("m1", stop="tool_use", content=[
+        {"type": "tool_use", "id": "t1", "name": "Grep"},
+        {"type": "tool_use", "id": "t2", "name": "Read"},
+    ])
+    result = user([{"type": "tool_result", "tool_use_id": "t2", "content": "ok"}])
+    assert build_lines([("main", [text, call])]).pending_tool == "Read"
+    assert build_lines([("main", [text, call, result])]).pending_tool is None
+    assert build_lines([("main", [call, assistant("m2")])]).pending_tool is None  # turn over
+    # A subagent's call is not what the session's own prompt asks about.
+    sub_call = assistant("m3", stop="tool_use", sidechain=True,
+                         content=[{"type": "tool_use", "id": "t3", "name": "Bash"}])
+    assert build_lines([("main", [text]), ("subagent", [sub_call])]).pending_tool is None
+    # Kept across a restart from the saved state.
+    acc = ClaudeFileAccumulator("/t/0.jsonl")
+    for line in (text, call):
+        acc.feed(line)
+    assert ClaudeFileAccumulator.from_state("/t/0.jsonl", acc.dump()).pending_tool == "Read"
+
+
 def test_titles_prefer_the_users_name_then_the_generated_one() -> None:
     prompt = user("first real prompt")
     ai = orjson.dumps({"type": "ai-title", "aiTitle": "Generated"})

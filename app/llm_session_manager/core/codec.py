@@ -63,6 +63,7 @@ def facts_to_dict(facts: SessionFacts) -> dict[str, Any]:
         "replies": facts.replies,
         "paths": list(facts.paths),
         "turn_hint": facts.turn_hint,
+        "pending_tool": facts.pending_tool,
         "files_touched": list(facts.files_touched),
         "keywords": list(facts.keywords),
     }
@@ -93,6 +94,7 @@ def facts_from_dict(data: Mapping[str, Any]) -> SessionFacts:
         replies=_int(d, "replies", "", 0),
         paths=tuple(_as_str(p, f"paths[{i}]") for i, p in enumerate(_list(d, "paths"))),
         turn_hint=_opt_str(d, "turn_hint"),
+        pending_tool=_opt_str(d, "pending_tool"),
         files_touched=tuple(
             _as_str(p, f"files_touched[{i}]") for i, p in enumerate(_list(d, "files_touched"))
         ),
@@ -312,6 +314,7 @@ def _fast_facts(d: Mapping[str, Any]) -> SessionFacts:
         replies=d["replies"],
         paths=tuple(d["paths"]),
         turn_hint=d["turn_hint"],
+        pending_tool=d.get("pending_tool"),
         files_touched=tuple(d.get("files_touched", ())),
         keywords=tuple(d.get("keywords", ())),
     )

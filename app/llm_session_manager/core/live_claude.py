@@ -66,7 +66,8 @@ def claude_live(
             if not _same_process(record, processes, proc_root if has_procfs else None):
                 continue
             claimed.add(record.pid)
-            merge(found, record.session_id, _pid_file_state(record))
+            facts = sessions.get(record.session_id) if sessions else None
+            merge(found, record.session_id, _pid_file_state(record, facts))
     if sessions:
         _map_by_cwd(processes, sessions, claimed, found)
     return found
@@ -148,7 +149,7 @@ def _same_process(record: PidFile, processes: ProcessTable, proc_root: Path | No
     return abs(info.create_time - record.started_at_ms / 1000.0) <= STARTED_AT_SLACK_S
 
 
-def _pid_file_state(record: PidFile) -> LiveState:
+def _pid_file_state(record: PidFile, facts: SessionFacts | None = None) -> LiveState:
     state = _STATUS.get(record.status or "")
     detail: str | None = None
     if state is None:
@@ -157,6 +158,9 @@ def _pid_file_state(record: PidFile) -> LiveState:
         detail = f"status {record.status!r}" if record.status else None
     elif state == "waiting":
         detail = record.waiting_for or "input"
+        if record.waiting_for == "permission prompt" and facts is not None and facts.pending_tool:
+            # The prompt asks about the call the transcript shows waiting for its result.
+            detail = f"permission prompt for {facts.pending_tool}"
         if record.status_at_ms is not None:
             since = datetime.fromtimestamp(record.status_at_ms / 1000.0, tz=UTC)
             return LiveState(state, (record.pid,), "pid-file", detail, since)

@@ -135,6 +135,9 @@ class SessionFacts:
     # The record's own hint of where the turn stands ("tool_running", "turn_done", "working"),
     # used when no better live signal exists.
     turn_hint: str | None = None
+    # The tool the last reply called while its result is not in yet (Claude Code), named in a
+    # permission prompt's notification.
+    pending_tool: str | None = None
     # Bounded evidence for "merge similar" advice: files the tools touched, words of the prompts.
     files_touched: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()

@@ -191,6 +191,7 @@ class ClaudeCodeSource:
             replies=len(set().union(*(a.reply_ids for a in mains))) if mains else 0,
             paths=tuple(a.path for a in everything),
             turn_hint=main.turn_hint if main is not None else None,
+            pending_tool=(main.pending_tool or None) if main is not None else None,
             # Subagents' files count (they edit the same tree); their prompts are the model's.
             files_touched=merge_files(a.files for a in _oldest_first(everything)),
             keywords=top_keywords(a.words for a in mains),

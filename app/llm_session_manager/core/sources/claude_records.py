@@ -75,6 +75,9 @@ class ClaudeFileAccumulator:
         self.first_ts: float | None = None
         self.last_ts: float | None = None
         self.turn_hint: str | None = None
+        # The tool the main thread's last reply called, until its result is in: what a permission
+        # prompt shown now is about.
+        self.pending_tool: str | None = None
         # evidence for "merge similar" advice: files the tools touched, words of the prompts
         self.files: list[str] = []
         self.words: dict[str, int] = {}
@@ -170,10 +173,14 @@ class ClaudeFileAccumulator:
             stop = message.get("stop_reason")
             # Older CLIs wrote stop_reason null on every streamed line; a tool call block then
             # is the only sign that a tool is about to run.
-            if stop == "tool_use" or (stop is None and _calls_tool(message.get("content"))):
+            called = _tool_names(message.get("content"))
+            if called:
+                self.pending_tool = called[-1]
+            if stop == "tool_use" or (stop is None and called):
                 self.turn_hint = TURN_TOOL_RUNNING
             elif stop in _TURN_ENDING_STOPS or synthetic:
                 self.turn_hint = TURN_DONE
+                self.pending_tool = None
             else:
                 self.turn_hint = TURN_WORKING
 
@@ -189,6 +196,7 @@ class ClaudeFileAccumulator:
             return
         if has_tool_result(content):
             self.turn_hint = TURN_WORKING  # the tool finished; the model has the turn again
+            self.pending_tool = None
             return
         prompt = prompt_text(record, message)
         if prompt is None:
@@ -266,6 +274,7 @@ class ClaudeFileAccumulator:
             "where": [self.cwd, self.git_branch, self.model],
             "times": [self.first_ts, self.last_ts],
             "turn_hint": self.turn_hint,
+            "pending_tool": self.pending_tool,
             "files": list(self.files),
             "words": dict(self.words),
         }
@@ -295,6 +304,7 @@ class ClaudeFileAccumulator:
         acc.cwd, acc.git_branch, acc.model = state["where"]
         acc.first_ts, acc.last_ts = state["times"]
         acc.turn_hint = state["turn_hint"]
+        acc.pending_tool = state.get("pending_tool")  # absent from states saved before it
         # States saved before these were collected lack them: the evidence starts from here.
         acc.files = list(state.get("files", []))
         acc.words = dict(state.get("words", {}))
@@ -307,10 +317,15 @@ def _title(value: object) -> str | None:
     return short_title(value)
 
 
-def _calls_tool(content: object) -> bool:
-    return isinstance(content, list) and any(
-        isinstance(b, dict) and b.get("type") == "tool_use" for b in content
-    )
+def _tool_names(content: object) -> list[str]:
+    """The names of the tools a reply's content calls, in order ("" for a nameless call)."""
+    if not isinstance(content, list):
+        return []
+    return [
+        name if isinstance(name := b.get("name"), str) else ""
+        for b in content
+        if isinstance(b, dict) and b.get("type") == "tool_use"
+    ]
 
 
 def _role(record: dict[str, Any]) -> object:
