@@ -25,6 +25,7 @@ from llm_session_manager.config_defaults import (
     DEFAULT_WINDOW,
 )
 from llm_session_manager.core.models import Problem
+from llm_session_manager.core.quiet_hours import QuietHours
 
 __all__ = [
     "AGENT_NAMES",
@@ -33,6 +34,7 @@ __all__ = [
     "HealthConfig",
     "HealthWeights",
     "Price",
+    "QuietHours",
     "RecommendConfig",
     "UiConfig",
     "UsageLimit",
@@ -43,6 +45,10 @@ __all__ = [
 ]
 
 THEMES = ("auto", "light", "dark")
+# The conditions core/notify.py can notify of, in the order the config lists them. "warning" is
+# not one: a session recovering from critical passes through warning, and a popup then would
+# announce an improvement as a problem; the tray's amber icon shows warnings.
+NOTIFY_CONDITIONS = ("critical", "waiting")
 _T = TypeVar("_T")
 
 
@@ -116,6 +122,10 @@ class UiConfig:
     show_ended: bool = False
     notifications: bool = True
     notify_cooldown_minutes: float = 30.0
+    # which conditions of NOTIFY_CONDITIONS notify; the others are only shown by the tray
+    notify_on: tuple[str, ...] = NOTIFY_CONDITIONS
+    # no popup in this daily window (core/notify.py says what happens to what appears in it)
+    quiet_hours: QuietHours | None = None
 
 
 @dataclass(frozen=True)
@@ -291,7 +301,11 @@ def config_to_dict(config: Config) -> dict[str, Any]:
                 for agent, limit in config.recommend.limits.items()
             },
         },
-        "ui": {name: getattr(config.ui, name) for name in UiConfig.__dataclass_fields__},
+        "ui": {
+            **{name: getattr(config.ui, name) for name in UiConfig.__dataclass_fields__},
+            "notify_on": list(config.ui.notify_on),
+            "quiet_hours": config.ui.quiet_hours.text if config.ui.quiet_hours else None,
+        },
     }
 
 

@@ -27,8 +27,10 @@ from llm_session_manager.config import (
     HealthWeights,
     Price,
     RecommendConfig,
+    UiConfig,
     UsageLimit,
 )
+from llm_session_manager.config_notify import Describe, read_notify_on, read_quiet_hours
 from llm_session_manager.core.models import Problem
 
 Keys = tuple[str, ...]
@@ -282,6 +284,23 @@ def _recommend(reader: _Reader, value: object, keys: Keys) -> RecommendConfig:
     return _section(reader, value, keys, RecommendConfig(), {"limits": _limits})
 
 
+def _reported(read: Callable[[object, Describe], tuple[_V, str | None]]) -> Special:
+    """A reader of config_notify.py as a special key: its message becomes a problem."""
+
+    def special(reader: _Reader, value: object, keys: Keys) -> object:
+        result, message = read(value, _describe)
+        if message:
+            reader.problem(keys, message)
+        return result
+
+    return special
+
+
+def _ui(reader: _Reader, value: object, keys: Keys) -> UiConfig:
+    special = {"notify_on": _reported(read_notify_on), "quiet_hours": _reported(read_quiet_hours)}
+    return _section(reader, value, keys, UiConfig(), special)
+
+
 def _fill_warnings(reader: _Reader, value: object, keys: Keys) -> tuple[float, ...]:
     default = Config().fill_warnings
     items = value if isinstance(value, list) else None
@@ -368,6 +387,7 @@ def load_config_text(text: str, where: str) -> tuple[Config, list[Problem]]:
         "prices": _prices,
         "fill_warnings": _fill_warnings,
         "recommend": _recommend,
+        "ui": _ui,
     }
     config = _section(reader, data, (), Config(), special)
     config = replace(config, health=_check_health(reader, config.health))

@@ -92,13 +92,26 @@ _COMMENTS: dict[str, str] = {
         "Whether the window opens with \"show ended\" ticked: ended sessions listed with the live\n"
         "ones. Off: only live (and imported) sessions, ended ones one click away."
     ),
+    "ui.notifications": "Desktop notifications; false: none (the tray icon still shows the state).",
     "ui.notify_cooldown_minutes": "Minutes between two notifications about one session.",
+    "ui.notify_on": (
+        "What notifies: critical (a live session's health turned critical) and waiting (it asks\n"
+        "for you: a permission prompt, a question). [] notifies of nothing. A warning never\n"
+        "notifies (the tray icon turns amber): a session recovering from critical passes by it."
+    ),
+    "ui.quiet_hours": (
+        'No popups in this daily window of local time, e.g. "22:00-07:00" (it may run over\n'
+        "midnight); null: none. A session still critical or waiting when it ends is notified\n"
+        "then, once; what came and went during it is not."
+    ),
 }
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

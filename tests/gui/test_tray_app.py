@@ -128,6 +128,18 @@ def test_config_replaced_by_rename_reloads_too(qtbot, tray_app, cli_env: Path) -
     assert blocker.args[0].ui.notifications is False
 
 
+def test_a_reload_applies_the_notification_rules(qtbot, tray_app, cli_env: Path) -> None:
+    text = "ui:\n  notify_on: [waiting]\n  quiet_hours: '00:00-23:59'\n"
+    with qtbot.waitSignal(tray_app.host.config_changed, timeout=5000) as blocker:
+        (cli_env / "config.yaml").write_text(text, encoding="utf-8")
+    rules = blocker.args[0].ui
+    assert rules.notify_on == ("waiting",)
+    assert rules.quiet_hours is not None
+    # the poller thread's planner reads the same config; the tray shows the quiet hours
+    tray_app.tray.menu.aboutToShow.emit()
+    assert any(a.text().startswith("Quiet hours ") for a in tray_app.tray.actions())
+
+
 def test_second_instance_is_sent_to_the_first(qtbot, tmp_path: Path) -> None:
     name = instance_name(tmp_path / "a")
     assert name != instance_name(tmp_path / "b")

@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from llm_session_manager.core.models import Snapshot
+from llm_session_manager.core.quiet_hours import parse_quiet_hours
 from llm_session_manager.ui.icons import LEVEL_COLOURS, WAITING_COLOUR
 from llm_session_manager.ui.tray import TrayController
 from tray_facts import fill_context, find, make_live, real_sessions, snapshot_of
@@ -144,6 +145,21 @@ def test_pause_and_resume(qtbot, tray, snapshots) -> None:
         _action(tray, "Resume").trigger()
     assert blocker.args == [None]
     assert "paused" not in tray.icon.toolTip()
+
+
+def test_quiet_hours_show_in_the_tooltip_and_the_pause_menu(tray, snapshots) -> None:
+    tray.on_snapshot(snapshots["green"])
+    tray.set_quiet_hours(parse_quiet_hours("23:00-07:00"))  # NOW is 23:30 on the tray's clock
+    assert tray.icon.toolTip().endswith(" · notifications quiet until 07:00")
+    line = _action(tray, "Quiet hours until 07:00")
+    assert not line.isEnabled()  # set in the config, not from the menu
+    assert not _action(tray, "Resume").isEnabled()  # quiet hours are no pause to resume
+    tray.set_quiet_hours(parse_quiet_hours("01:00-07:00"))  # a reload: not quiet yet
+    assert "quiet" not in tray.icon.toolTip()
+    assert not _action(tray, "Quiet hours 01:00–07:00").isEnabled()
+    tray.set_quiet_hours(None)
+    tray.menu.aboutToShow.emit()
+    assert not [a for a in tray.actions() if a.text().startswith("Quiet hours")]
 
 
 def test_left_click_opens_the_window(qtbot, tray) -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from llm_session_manager.core.models import Problem, Usage
+from llm_session_manager.core.quiet_hours import parse_quiet_hours
 from llm_session_manager.ui import tray_state as tray_state_module
-from llm_session_manager.ui.tray_state import pause_until, tokens_today, tray_state
+from llm_session_manager.ui.tray_state import pause_until, quiet_text, tokens_today, tray_state
 from tray_facts import fill_context, find, make_live, real_sessions, snapshot_of
 
 # The sample records were written on 2026-11-24 around 23:05 UTC.
@@ -118,3 +119,28 @@ def test_pause_choices() -> None:
     assert pause_until("hour", local) == local + timedelta(hours=1)
     assert pause_until("tomorrow", local) == datetime(2026, 11, 25, 8, 0, tzinfo=local.tzinfo)
     assert pause_until("resume", local) is None
+
+
+def test_quiet_hours_show_in_the_tooltip_like_a_pause(sessions: list) -> None:
+    snap = snapshot_of(sessions, NOW)
+    night = parse_quiet_hours("22:00-07:00")
+    local = NOW.astimezone(timezone(timedelta(hours=1)))  # 00:30 on the user's clock
+    assert tray_state(snap, None, local, night).tooltip.endswith(
+        " tokens today · notifications quiet until 07:00"
+    )
+    evening = local - timedelta(hours=3)  # 21:30: not quiet yet
+    assert "quiet" not in tray_state(snap, None, evening, night).tooltip
+    both = tray_state(snap, local + timedelta(hours=8), local, night).tooltip
+    assert both.endswith(" · notifications paused until 08:30, quiet until 07:00")
+
+
+def test_quiet_text_for_the_pause_menu() -> None:
+    night = parse_quiet_hours("22:00-07:00")
+    plus_one = timezone(timedelta(hours=1))
+    assert quiet_text(None, NOW) is None
+    assert quiet_text(night, datetime(2026, 11, 25, 0, 30, tzinfo=plus_one)) == (
+        "Quiet hours until 07:00"
+    )
+    assert quiet_text(night, datetime(2026, 11, 25, 7, 0, tzinfo=plus_one)) == (
+        "Quiet hours 22:00–07:00"
+    )

@@ -2,11 +2,22 @@
 
 `NotificationPlanner.plan(snapshot, now)` runs in the poller thread (the only thread that touches
 the store) and returns the `Notice`s to show. A notice fires when its condition appears (it was
-not there in the previous snapshot; at start-up every condition is new) and the same session was
-not notified of the same condition within `config.ui.notify_cooldown_minutes`. The cooldown is
-kept in the store, so restarting the app does not repeat what was said minutes ago. While paused
-the planner keeps following the conditions but says nothing and records nothing: a session that
-turned critical during a pause stays quiet after it, until it recovers and turns critical again.
+not there in the previous snapshot; at start-up every condition is new), the condition is one of
+`config.ui.notify_on`, and the same session was not notified of the same condition within
+`config.ui.notify_cooldown_minutes`. The cooldown is kept in the store, so restarting the app does
+not repeat what was said minutes ago. The config is read at each plan, so a reload applies at the
+next poll.
+
+While paused the planner keeps following the conditions but says nothing and records nothing: a
+session that turned critical during a pause stays quiet after it, until it recovers and turns
+critical again. A pause is the user saying "not now" to what happens in it.
+
+Quiet hours (`config.ui.quiet_hours`, local wall-clock time) differ: they are a routine, not a
+choice made while looking at the screen, so what still needs the user when they end is said then.
+A condition that appears in quiet hours is held, not recorded; one that ends while held is
+dropped (nothing arrives in a burst at 07:00 about a prompt answered at 03:00); those still true at
+the first poll after quiet hours are notified once, through the usual cooldown, together with
+anything new of that poll, which `summarize` makes one message.
 """
 
 from __future__ import annotations
@@ -14,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal, Protocol
 
 from llm_session_manager.config import Config
@@ -89,11 +100,17 @@ class NotificationPlanner:
         self,
         store: CooldownStore | None,
         config: Callable[[], Config],
+        *,
+        zone: tzinfo | None = None,
     ) -> None:
         self._store = store
         self._config = config  # read at each plan: a reload applies to the next poll
+        # The zone whose wall clock the quiet hours are read in; None: the system's own.
+        self._zone = zone
         self._previous: dict[SessionKey, set[Condition]] = {}
         self._paused_until: datetime | None = None
+        # Conditions that appeared in quiet hours and still hold: said when quiet hours end.
+        self._held: set[tuple[SessionKey, Condition]] = set()
         # Without a store (or when it fails) the cooldown is kept for this run only.
         self._memory: dict[tuple[SessionKey, Condition], datetime] = {}
 
@@ -104,27 +121,45 @@ class NotificationPlanner:
     def paused(self, now: datetime) -> bool:
         return self._paused_until is not None and now < self._paused_until
 
+    def quiet(self, now: datetime) -> bool:
+        """Whether `now` (aware) falls in the config's quiet hours, on the planner's wall clock."""
+        hours = self._config().ui.quiet_hours
+        return hours is not None and hours.contains(now.astimezone(self._zone))
+
     def plan(self, snapshot: Snapshot, now: datetime) -> list[Notice]:
         config = self._config()
-        current = {s.key: conditions_of(s) for s in snapshot.sessions}
-        appeared = [
-            (session, condition)
-            for session in snapshot.sessions
-            for condition in sorted(current[session.key])
-            if condition not in self._previous.get(session.key, set())
-        ]
-        self._previous = {k: c for k, c in current.items() if c}
-        if not appeared or not config.ui.notifications or self.paused(now):
+        wanted = set(config.ui.notify_on)
+        current = {s.key: conditions_of(s) & wanted for s in snapshot.sessions}
+        previous, self._previous = self._previous, {k: c for k, c in current.items() if c}
+        due = {
+            (key, condition)
+            for key, conditions in current.items()
+            for condition in conditions
+            if condition not in previous.get(key, set())
+        }
+        # Held conditions that ended (or that notify_on no longer names) are forgotten here.
+        held = {(key, c) for key, c in self._held if c in current.get(key, ())}
+        self._held = set()
+        if not config.ui.notifications or self.paused(now):
+            return []
+        if self.quiet(now):
+            self._held = held | due
+            return []
+        due |= held
+        if not due:
             return []
         cooldown = timedelta(minutes=config.ui.notify_cooldown_minutes)
         recommendations = snapshot.recommendations
         notices: list[Notice] = []
-        for session, condition in appeared:
-            last = self._last(session.key, condition)
-            if last is not None and now - _aware(last) < cooldown:
-                continue
-            self._record(session.key, condition, now)
-            notices.append(make_notice(session, condition, recommendations))
+        for session in snapshot.sessions:  # the snapshot's order, critical before waiting
+            for condition in sorted(current[session.key]):
+                if (session.key, condition) not in due:
+                    continue
+                last = self._last(session.key, condition)
+                if last is not None and now - _aware(last) < cooldown:
+                    continue
+                self._record(session.key, condition, now)
+                notices.append(make_notice(session, condition, recommendations))
         return notices
 
     def _last(self, key: SessionKey, condition: Condition) -> datetime | None:

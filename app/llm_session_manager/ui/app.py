@@ -92,6 +92,7 @@ class TrayApp(QObject):
             poller, self._interval_ms(), self, on_stop=store.close if store else None
         )
         self.tray = TrayController(self)
+        self.tray.set_quiet_hours(config.ui.quiet_hours)
         self.notifier = Notifier(self.tray.icon, self, NotificationBus.open())
         self.notifier.set_enabled(config.ui.notifications)
         self.window = window_factory(self.host, config, paths)
@@ -152,6 +153,7 @@ class TrayApp(QObject):
     def on_config_reloaded(self, config: Config, problems: Sequence[Problem]) -> None:
         self.config = config
         self.notifier.set_enabled(config.ui.notifications)
+        self.tray.set_quiet_hours(config.ui.quiet_hours)
         apply_theme(self._app, config.ui.theme)
         if self._interval_override:  # `monitor --interval` wins over the file
             config = replace(config, poll_interval_s=self._interval_override)

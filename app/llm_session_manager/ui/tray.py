@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from llm_session_manager.core.models import SessionKey, Snapshot
+from llm_session_manager.core.quiet_hours import QuietHours
 from llm_session_manager.ui.icons import level_icon
 from llm_session_manager.ui.tray_state import (
     APP_TITLE,
@@ -23,6 +24,7 @@ from llm_session_manager.ui.tray_state import (
     PauseChoice,
     TrayState,
     pause_until,
+    quiet_text,
     tray_state,
 )
 
@@ -48,6 +50,7 @@ class TrayController(QObject):
         self._clock = clock
         self._snapshot: Snapshot | None = None
         self._paused_until: datetime | None = None
+        self._quiet: QuietHours | None = None  # the config's; the planner applies them itself
         self._shown: tuple[str, bool] | None = None  # (level, waiting) of the current icon
         self.state = tray_state(None, None, clock())
         self.icon = QSystemTrayIcon(self)
@@ -64,10 +67,18 @@ class TrayController(QObject):
     def paused_until(self) -> datetime | None:
         return self._paused_until
 
+    def set_quiet_hours(self, quiet: QuietHours | None) -> None:
+        """The config's quiet hours, shown like a pause (at start-up and on each reload)."""
+        self._quiet = quiet
+        self._apply(self._state(self._clock()))
+
     @Slot(object)
     def on_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
-        self._apply(tray_state(snapshot, self._paused_until, self._clock()))
+        self._apply(self._state(self._clock()))
+
+    def _state(self, now: datetime) -> TrayState:
+        return tray_state(self._snapshot, self._paused_until, now, self._quiet)
 
     def show(self) -> None:
         self.icon.show()
@@ -88,7 +99,8 @@ class TrayController(QObject):
 
     @Slot()
     def rebuild_menu(self) -> None:
-        self.state = tray_state(self._snapshot, self._paused_until, self._clock())
+        now = self._clock()
+        self.state = self._state(now)
         menu = self.menu
         menu.clear()
         for entry in self.state.attention:
@@ -98,12 +110,15 @@ class TrayController(QObject):
         menu.addAction(f"Open {APP_TITLE}", self.open_requested.emit)
         menu.addAction("Refresh now", self.refresh_requested.emit)
         pause = menu.addMenu("Pause notifications")
-        now = self._clock()
         paused = self._paused_until is not None and now < self._paused_until
         pause.addAction("For 1 hour", self.pause_for_hour)
         pause.addAction("Until tomorrow", self.pause_until_tomorrow)
         resume = pause.addAction("Resume", self.resume_notifications)
         resume.setEnabled(paused)
+        quiet = quiet_text(self._quiet, now)
+        if quiet is not None:  # a line to read, not a command: the config sets quiet hours
+            pause.addSeparator()
+            pause.addAction(quiet).setEnabled(False)
         menu.addAction("Settings…", self.settings_requested.emit)
         menu.addSeparator()
         menu.addAction("Quit", self.quit_requested.emit)
@@ -150,7 +165,7 @@ class TrayController(QObject):
         log.info("notifications %s", "resumed" if self._paused_until is None
                  else f"paused until {self._paused_until:%Y-%m-%d %H:%M}")
         self.pause_requested.emit(self._paused_until)
-        self._apply(tray_state(self._snapshot, self._paused_until, now))
+        self._apply(self._state(now))
 
     # -- clicks -----------------------------------------------------------------------------
 

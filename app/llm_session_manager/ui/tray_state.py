@@ -20,6 +20,7 @@ from llm_session_manager.core.notify import (
     critical_reason,
     session_name,
 )
+from llm_session_manager.core.quiet_hours import QuietHours
 
 TrayLevel = Literal["healthy", "warning", "critical", "idle"]
 PauseChoice = Literal["hour", "tomorrow", "resume"]
@@ -50,9 +51,13 @@ def is_live(session: Session) -> bool:
 
 
 def tray_state(
-    snapshot: Snapshot | None, paused_until: datetime | None, now: datetime
+    snapshot: Snapshot | None,
+    paused_until: datetime | None,
+    now: datetime,
+    quiet: QuietHours | None = None,
 ) -> TrayState:
-    """`now` must be aware: its zone decides what "today" is."""
+    """`now` must be aware and local: its zone decides what "today" is, and its wall clock
+    whether the quiet hours hold."""
     if snapshot is None:
         return TrayState("idle", False, f"{APP_TITLE} — starting…")
     live = [s for s in snapshot.sessions if is_live(s)]
@@ -66,8 +71,15 @@ def tray_state(
         parts.append(f"{len(waiting)} waiting")
     parts.append(f"{tokens_today_text(snapshot.sessions, now)} tokens today")
     tooltip = f"{APP_TITLE} — {' · '.join(parts)}"
+    # Both can hold (a pause taken at 21:00 until tomorrow runs over quiet hours): both are said,
+    # as either ends on its own.
+    silenced = []
     if paused_until is not None and now < paused_until:
-        tooltip += f" · notifications paused until {_clock(paused_until, now)}"
+        silenced.append(f"paused until {_clock(paused_until, now)}")
+    if quiet is not None and quiet.contains(now):
+        silenced.append(f"quiet until {quiet.end_text}")
+    if silenced:
+        tooltip += f" · notifications {', '.join(silenced)}"
     problems = len(snapshot.problems)
     if problems:
         tooltip += f" · {problems} problem{'s' if problems != 1 else ''}"
@@ -129,6 +141,15 @@ def pause_until(choice: PauseChoice, now: datetime) -> datetime | None:
             hour=TOMORROW_HOUR
         )
     return None
+
+
+def quiet_text(quiet: QuietHours | None, now: datetime) -> str | None:
+    """The Pause menu's line about the quiet hours (None without them); `now` local."""
+    if quiet is None:
+        return None
+    if quiet.contains(now):
+        return f"Quiet hours until {quiet.end_text}"
+    return f"Quiet hours {quiet.text.replace('-', '–')}"
 
 
 def _short_reason(session: Session) -> str:
