@@ -84,7 +84,9 @@ def test_registered_sources_are_snapshot_sources(tmp_path: Path) -> None:
     for module in (cursor, copilot_vscode):
         source = module.create(AgentConfig(roots=("~/x/User",)), {}, tmp_path, count_tokens)
         assert isinstance(source, SnapshotSource)
-        assert list(source.roots()) == [tmp_path / "x" / "User"]
+        # Cursor's agent transcripts keep their default root when only a user dir is configured.
+        extra = [tmp_path / ".cursor" / "projects"] if module is cursor else []
+        assert list(source.roots()) == [tmp_path / "x" / "User", *extra]
 
 
 def test_real_session_facts(user_dir: Path) -> None:

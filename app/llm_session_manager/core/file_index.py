@@ -307,6 +307,7 @@ class FileIndex:
             return
         problems.extend(result.problems)
         changes.files_read += len(changed)
+        changes.bytes_read += result.bytes_read
         for facts in result.facts:
             changes.replaced.append(facts)
             changes.dirty.add(facts.key)

@@ -67,11 +67,14 @@ class SnapshotRead:
 
     `retry` lists files that could not be read right now (e.g. a database busy with the agent's
     own write): the poller keeps their old stat so they are read again on the next poll.
+    `bytes_read` counts what was read of files read incrementally (appended lines), for the
+    poll's statistics; a database read whole is not counted.
     """
 
     facts: tuple[SessionFacts, ...] = ()
     problems: tuple[Problem, ...] = ()
     retry: tuple[str, ...] = ()
+    bytes_read: int = 0
 
 
 @runtime_checkable

@@ -1,4 +1,5 @@
-"""Cursor IDE: conversations from its `state.vscdb` SQLite files (formats.md §3.1).
+"""Cursor: conversations from the IDE's `state.vscdb` SQLite files (formats.md §3.1) and from
+the agent transcripts under `~/.cursor/projects` (§3.2, `cursor_transcripts.py`).
 
 `<user dir>/globalStorage/state.vscdb` holds the modern conversations (`cursorDiskKV`:
 `composerData:<id>`, `bubbleId:<composer>:<bubble>`); each `workspaceStorage/<hash>/state.vscdb`
@@ -11,6 +12,11 @@ another file's sessions (a workspace file moves a global composer to a project).
 keeps a small cache per file: per workspace its folder, its composer ids and its own sessions; per
 global file each composer's facts with a digest of its document, so an unchanged composer's
 bubbles are not read again.
+
+A transcript's stem is a composer id, and the IDE agent writes transcripts of conversations its
+database holds too: one session, whose database record wins whole (it has the title, model,
+recorded tokens and context a transcript lacks). So a transcript is read only when no database
+holds its composer with messages: the cursor-agent CLI's sessions, and IDE chats missing there.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from llm_session_manager.core.sources.cursor_db import (
     open_readonly,
     tables,
 )
+from llm_session_manager.core.sources.cursor_peek import ComposerPeek
 from llm_session_manager.core.sources.cursor_records import (
     bubble_from_doc,
     build_facts,
@@ -44,6 +51,11 @@ from llm_session_manager.core.sources.cursor_records import (
     composer_info,
     header_bubble_ids,
     inline_bubbles,
+)
+from llm_session_manager.core.sources.cursor_transcript_files import is_transcript
+from llm_session_manager.core.sources.cursor_transcripts import (
+    Transcripts,
+    default_transcript_roots,
 )
 from llm_session_manager.core.sources.editor_dirs import (
     uri_to_path,
@@ -74,9 +86,19 @@ def create(
     home: Path,
     count_tokens: Callable[[str], int] | None = None,
 ) -> CursorSource:
-    """The source for the registry: configured user dirs (`…/Cursor/User`), else the OS default."""
-    dirs = configured_roots(agent_config, home) or default_user_dirs(env, home)
-    return CursorSource(dirs, count_tokens=count_tokens)
+    """The source for the registry, from the configured roots: a folder named `projects` (or a
+    `.cursor` folder, meaning its `projects/`) holds agent transcripts, any other is a user dir
+    (`…/Cursor/User`). A kind with no root configured keeps its OS default, so a config that
+    moved the IDE's user dir still finds the transcripts."""
+    configured = configured_roots(agent_config, home)
+    transcripts = [r if r.name == "projects" else r / "projects"
+                   for r in configured if r.name in ("projects", ".cursor")]  # fmt: skip
+    dirs = [r for r in configured if r.name not in ("projects", ".cursor")]
+    return CursorSource(
+        dirs or default_user_dirs(env, home),
+        count_tokens=count_tokens,
+        transcript_roots=transcripts or default_transcript_roots(env, home),
+    )
 
 
 @dataclass
@@ -131,15 +153,19 @@ class CursorSource:
         dirs: Sequence[Path],
         count_tokens: Callable[[str], int] | None = None,
         busy_timeout: float = BUSY_TIMEOUT_S,
+        transcript_roots: Sequence[Path] = (),
     ) -> None:
         self._dirs = list(dirs)
         self._count_tokens = count_tokens
         self._timeout = busy_timeout
         self._workspaces: dict[str, _Workspace] = {}
         self._globals: dict[str, _Global] = {}
+        self._transcripts = Transcripts(transcript_roots, count_tokens)
+        self._global_dbs: list[str] = []
+        self._peek = ComposerPeek(busy_timeout)  # global databases not read in this process
 
     def roots(self) -> Sequence[Path]:
-        return list(self._dirs)
+        return [*self._dirs, *self._transcripts.roots()]
 
     def watched(self) -> list[str]:
         found: list[str] = []
@@ -153,11 +179,16 @@ class CursorSource:
             del self._workspaces[db]
         for db in [db for db in self._globals if db not in listed]:
             del self._globals[db]
-        return found
+        self._global_dbs = [db for db in found if _is_global(db) and not db.endswith("-wal")]
+        self._peek.keep_only(listed)
+        return found + self._transcripts.watched()
 
     def read(self, changed: Sequence[str]) -> SnapshotRead:
         by_db: dict[str, list[str]] = {}
+        transcripts = [path for path in changed if self._transcripts.owns(path)]
         for path in changed:
+            if self._transcripts.owns(path):
+                continue
             db = path[: -len("-wal")] if path.endswith("-wal") else path
             by_db.setdefault(db, []).append(path)
         counter = TextCounter(self._count_tokens)
@@ -185,7 +216,15 @@ class CursorSource:
                 out[facts.key] = facts
         if counter.failure:
             problems.append(Problem(AGENT, counter.failure))
-        return SnapshotRead(tuple(out.values()), tuple(problems), tuple(retry))
+        if not transcripts:
+            return SnapshotRead(tuple(out.values()), tuple(problems), tuple(retry))
+        # After the databases, so a composer read from one in this poll is known to be held.
+        folders = [w.folder for w in self._workspaces.values() if w.folder]
+        found = self._transcripts.read(transcripts, self._ide_holds, folders)
+        for facts in found.facts:
+            out.setdefault(facts.key, facts)
+        return SnapshotRead(tuple(out.values()), (*problems, *found.problems),
+                            (*retry, *found.retry), found.bytes_read)  # fmt: skip
 
     def conversation(self, facts: SessionFacts) -> Conversation:
         """The conversation, read from the database its facts came from (ConversationReader)."""
@@ -193,14 +232,25 @@ class CursorSource:
 
         if not facts.paths:
             return Conversation(unavailable="no Cursor database is known for this conversation")
+        if is_transcript(facts.paths[0]):
+            from llm_session_manager.core.sources.cursor_transcript_conversation import (
+                read_transcript_conversation,
+            )
+
+            return read_transcript_conversation(facts.paths)
         return read_conversation(facts.key.session_id, facts.paths[0], self._timeout)
 
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
     ) -> dict[str, LiveState]:
+        from llm_session_manager.core.live_cursor import cursor_agent_live
         from llm_session_manager.core.live_editor import CURSOR_APPS, editor_live
+        from llm_session_manager.core.live_match import merge
 
-        return editor_live(processes, sessions, CURSOR_APPS)
+        found = editor_live(processes, sessions, CURSOR_APPS)
+        for session_id, state in cursor_agent_live(processes, sessions).items():
+            merge(found, session_id, state)
+        return found
 
     # -- reading ------------------------------------------------------------------------
 
@@ -262,6 +312,28 @@ class CursorSource:
                 bubbles = [b for b in parsed if b is not None]
             fresh.composers[cid] = _Composer(digest, build_facts(info, bubbles, counter))
         self._globals[db] = fresh
+        self._peek.forget(db)
+
+    def _ide_holds(self, cid: str) -> bool | None:
+        """Whether an IDE database holds the composer with its messages; None when a database
+        that must be asked is busy."""
+        if any(cid in workspace.own for workspace in self._workspaces.values()):
+            return True
+        for db in self._global_dbs:
+            cache = self._globals.get(db)
+            if cache is not None:
+                composer = cache.composers.get(cid)
+                if composer is not None and composer.facts is not None:
+                    return True
+                continue
+            try:
+                if self._peek.has_messages(db, cid):
+                    return True
+            except DbBusy:
+                return None
+            except DbError:
+                continue  # unreadable: reading it says why
+        return False
 
     # -- which sessions a read changed --------------------------------------------------
 
