@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_session_manager.core.models import Problem, Usage
+from llm_session_manager.core.models import Problem, TokensToday, Usage
 from llm_session_manager.core.quiet_hours import parse_quiet_hours
 from llm_session_manager.ui import tray_state as tray_state_module
 from llm_session_manager.ui.tray_state import pause_until, quiet_text, tokens_today, tray_state
@@ -62,9 +62,19 @@ def test_tooltip_marks_todays_tokens_when_a_counted_session_adds_to_them(session
 def test_tokens_today_counts_sessions_active_on_the_local_date(sessions: list) -> None:
     # 23:05 UTC is already 24 November... and 25 November at UTC+2: not "today" on the 24th there.
     plus_two = timezone(timedelta(hours=2))
-    assert tokens_today(tuple(sessions), NOW) > 0
-    assert tokens_today(tuple(sessions), datetime(2026, 11, 24, 12, 0, tzinfo=plus_two)) == 0
-    assert tokens_today(tuple(sessions), NOW + timedelta(days=1)) == 0
+    snap = snapshot_of(sessions, NOW)  # made without advice: the totals of today's sessions
+    assert tokens_today(snap, NOW) > 0
+    assert tokens_today(snap, datetime(2026, 11, 24, 12, 0, tzinfo=plus_two)) == 0
+    assert tokens_today(snap, NOW + timedelta(days=1)) == 0
+
+
+def test_tokens_today_from_the_poller_win_on_their_own_day(sessions: list) -> None:
+    midnight = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+    snap = replace(snapshot_of(sessions, NOW), today=TokensToday(midnight, 12_000, counted=True))
+    state = tray_state(snap, None, NOW)
+    assert state.tooltip.endswith(" · ~12k tokens today")
+    # The next day, before the poller has said anything new, its figure is yesterday's.
+    assert tokens_today(snap, NOW + timedelta(days=1)) == 0
 
 
 def test_healthy_live_session_is_green(sessions: list) -> None:

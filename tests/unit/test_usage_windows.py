@@ -7,11 +7,13 @@ and a controlled clock) polls after each, so the samples are the ones the app it
 from __future__ import annotations
 
 import copy
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from llm_session_manager.config import Config, RecommendConfig, UsageLimit
 from llm_session_manager.core.advice import Advisor
@@ -103,6 +105,38 @@ def test_tokens_land_in_the_windows_of_the_polls_that_saw_them(
     codex_five, codex_week = got[("codex", "5h")], got[("codex", "week")]
     assert (codex_five.tokens, codex_week.tokens) == (0, history_codex)
     assert codex_five.burn_tokens_per_hour == 0 and codex_five.cost_usd == 0
+
+
+@pytest.mark.parametrize(("zone", "midnight"), [
+    ("UTC", datetime(2026, 11, 25, 0, 0, tzinfo=UTC)),
+    ("Asia/Tokyo", datetime(2026, 11, 24, 15, 0, tzinfo=UTC)),  # 00:00 on the 25th in Tokyo
+])
+def test_todays_tokens_are_what_was_spent_since_local_midnight(
+    sample_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zone: str,
+    midnight: datetime,
+) -> None:
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        clock = Clock(FIRST_POLL)
+        path = sample_home / TRANSCRIPT
+        with Store.open(tmp_path / "db.sqlite") as store:
+            first = poller(sample_home, store, clock, Config()).poll_once()
+            history = sum(s.facts.usage.total for s in first.sessions)
+            with path.open("ab") as handle:
+                handle.write(reply(path, 1, datetime(2026, 11, 25, 3, 0, tzinfo=UTC), 100_000))
+            clock.now = datetime(2026, 11, 25, 5, 45, tzinfo=UTC)
+            snapshot = poller(sample_home, store, clock, Config()).poll_once()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    today = snapshot.today
+    assert today is not None and today.since == midnight and not today.counted
+    # The resumed session adds its reply, not its lifetime; the sample history (23:05-23:09 UTC
+    # on the 24th) is "today" only where the 25th began before it.
+    assert today.tokens == (100_000 if zone == "UTC" else history + 100_000)
+    hello = next(s for s in snapshot.sessions if s.key.session_id == HELLO)
+    assert hello.facts.usage.total > 100_000
 
 
 def test_a_limit_already_reached_runs_out_now(sample_home: Path) -> None:

@@ -22,11 +22,12 @@ from llm_session_manager.core.models import (
     Recommendation,
     Session,
     SessionKey,
+    TokensToday,
     UsageSample,
     UsageWindow,
 )
 from llm_session_manager.core.recommend import recommend
-from llm_session_manager.core.usage_windows import WEEK, usage_windows
+from llm_session_manager.core.usage_windows import WEEK, place_usage, tokens_today, usage_windows
 
 if TYPE_CHECKING:
     from llm_session_manager.store.repo import Store
@@ -98,6 +99,7 @@ def _key_of(rec: Recommendation) -> SessionKey:
 class Advice:
     recommendations: tuple[Recommendation, ...] = ()
     usage_windows: tuple[UsageWindow, ...] = ()
+    today: TokensToday | None = None
 
 
 class Advisor:
@@ -110,9 +112,11 @@ class Advisor:
     ) -> Advice:
         try:
             samples = self._update(sessions, now, problems)
+            placed = place_usage(sessions, samples, now)
             return Advice(
                 tuple(recommend(sessions, config, now, samples)),
-                tuple(usage_windows(sessions, samples, config, now)),
+                tuple(usage_windows(sessions, samples, config, now, placed)),
+                tokens_today(sessions, placed, now),
             )
         except Exception as exc:  # advice is an extra: a bug here must not cost the poll
             log.exception("advice failed")

@@ -248,6 +248,15 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class TokensToday:
+    """Tokens spent since local midnight, placed in time as the usage windows place them."""
+
+    since: datetime  # local midnight, aware
+    tokens: int
+    counted: bool  # a session counted with a tokenizer is part of it
+
+
+@dataclass(frozen=True)
 class Snapshot:
     taken_at: datetime
     sessions: tuple[Session, ...] = ()
@@ -255,6 +264,7 @@ class Snapshot:
     level: HealthLevel | None = None  # worst level among live sessions; None: no live session
     recommendations: tuple[Recommendation, ...] = ()
     usage_windows: tuple[UsageWindow, ...] = ()
+    today: TokensToday | None = None  # with the advice; None where none was computed
     bytes_read: int = 0
     files_read: int = 0
     files_seen: int = 0

@@ -30,6 +30,7 @@ from llm_session_manager.core.models import (
     SessionFacts,
     SessionKey,
     Snapshot,
+    TokensToday,
     UsageSample,
     UsageWindow,
 )
@@ -182,6 +183,7 @@ class Poller:
         cached = self._advice
         recommendations: tuple[Recommendation, ...] = ()
         windows: tuple[UsageWindow, ...] = ()
+        today: TokensToday | None = None
         if advise:
             if not (same_as_last and cached and cached[1] is self._config
                     and now - cached[0] < JUDGEMENT_REFRESH):
@@ -189,6 +191,7 @@ class Poller:
                     sessions, self._config, now, problems))
                 self._advice = cached
             recommendations, windows = cached[2].recommendations, cached[2].usage_windows
+            today = cached[2].today
         return Snapshot(
             taken_at=now,
             sessions=tuple(sessions),
@@ -196,6 +199,7 @@ class Poller:
             level=self._level,
             recommendations=recommendations,
             usage_windows=windows,
+            today=today,
             bytes_read=bytes_read,
             files_read=files_read,
             files_seen=files_seen,

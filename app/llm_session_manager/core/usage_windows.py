@@ -1,4 +1,5 @@
-"""Tokens and cost per agent in rolling windows (5 hours, 7 days), with burn rate and run-out.
+"""Tokens and cost per agent in rolling windows (5 hours, 7 days), with burn rate and run-out;
+and the tokens spent since local midnight, which the tray tooltip shows.
 
 Always an estimate from local records. A session's records give its total; *when* the tokens were
 spent comes from the usage samples the poller writes each time a session's total changes: the
@@ -11,13 +12,20 @@ Cost is the session's estimated cost shared out by tokens.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from llm_session_manager.config import Config
-from llm_session_manager.core.models import Session, SessionKey, UsageSample, UsageWindow
+from llm_session_manager.core.models import (
+    Session,
+    SessionKey,
+    TokensToday,
+    UsageSample,
+    UsageWindow,
+)
 
 FIVE_HOURS = timedelta(hours=5)
 WEEK = timedelta(days=7)
@@ -82,11 +90,34 @@ def spent_between(placed: Sequence[Spend], start: datetime, end: datetime) -> li
     return [s for s in placed if start < s.at <= end]
 
 
+def local_midnight(now: datetime) -> datetime:
+    """The start of `now`'s day in the system's time zone (DST-correct: mktime decides)."""
+    day = now.astimezone().date()
+    return datetime.fromtimestamp(time.mktime((day.year, day.month, day.day, 0, 0, 0, 0, 0, -1)),
+                                  tz=UTC)
+
+
+def tokens_today(
+    sessions: Sequence[Session], placed: Sequence[Spend], now: datetime
+) -> TokensToday:
+    """What was spent since local midnight. A session whose tokens were counted with a tokenizer
+    marks the figure counted, as the window marks such a session's own figure."""
+    since = local_midnight(now)
+    today = [s for s in placed if since < s.at <= now]
+    counted_keys = {s.key for s in sessions if s.facts.usage.source == "counted"}
+    return TokensToday(
+        since=since.astimezone(),
+        tokens=sum(s.tokens for s in today),
+        counted=any(s.key in counted_keys and s.tokens for s in today),
+    )
+
+
 def usage_windows(
     sessions: Sequence[Session],
     samples: Mapping[SessionKey, Sequence[UsageSample]],
     config: Config,
     now: datetime,
+    placed: Sequence[Spend] | None = None,
 ) -> list[UsageWindow]:
     """A 5-hour and a 7-day window for each agent with tokens in the last 7 days or a limit.
 
@@ -94,7 +125,8 @@ def usage_windows(
     limit configured, projected_run_out = now + (limit - used) / burn; `now` when the limit is
     already reached; None without burn.
     """
-    placed = place_usage(sessions, samples, now)
+    if placed is None:
+        placed = place_usage(sessions, samples, now)
     burn_span = timedelta(minutes=config.recommend.burn_minutes)
     agents = sorted({s.key.agent for s in sessions if not s.imported})
     out: list[UsageWindow] = []

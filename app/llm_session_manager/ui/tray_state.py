@@ -69,7 +69,7 @@ def tray_state(
         parts.append(f"{len(critical)} critical")
     if waiting:
         parts.append(f"{len(waiting)} waiting")
-    parts.append(f"{tokens_today_text(snapshot.sessions, now)} tokens today")
+    parts.append(f"{tokens_today_text(snapshot, now)} tokens today")
     tooltip = f"{APP_TITLE} — {' · '.join(parts)}"
     # Both can hold (a pause taken at 21:00 until tomorrow runs over quiet hours): both are said,
     # as either ends on its own.
@@ -86,17 +86,28 @@ def tray_state(
     return TrayState(level, bool(waiting), tooltip, attention_entries(live))
 
 
-def tokens_today(sessions: tuple[Session, ...], now: datetime) -> int:
-    return sum(s.facts.usage.total for s in _active_today(sessions, now))
+def tokens_today(snapshot: Snapshot, now: datetime) -> int:
+    return _today(snapshot, now)[0]
 
 
-def tokens_today_text(sessions: tuple[Session, ...], now: datetime) -> str:
+def tokens_today_text(snapshot: Snapshot, now: datetime) -> str:
     """"312k", or "~312k" when a session counted with a tokenizer is part of the sum: the
     window marks counted figures the same way."""
-    today = _active_today(sessions, now)
-    text = format_tokens(sum(s.facts.usage.total for s in today))
-    counted = any(s.facts.usage.source == "counted" and s.facts.usage.total for s in today)
+    tokens, counted = _today(snapshot, now)
+    text = format_tokens(tokens)
     return f"~{text}" if counted else text
+
+
+def _today(snapshot: Snapshot, now: datetime) -> tuple[int, bool]:
+    # The poller places each session's tokens in time from its usage history (as `usage` does),
+    # so a session resumed today adds what it spent today, not its lifetime. Without that
+    # (a snapshot made without advice), the totals of the sessions active today stand in.
+    today = snapshot.today
+    if today is not None and today.since.date() == now.astimezone(today.since.tzinfo).date():
+        return today.tokens, today.counted
+    active = _active_today(snapshot.sessions, now)
+    counted = any(s.facts.usage.source == "counted" and s.facts.usage.total for s in active)
+    return sum(s.facts.usage.total for s in active), counted
 
 
 def _active_today(sessions: tuple[Session, ...], now: datetime) -> list[Session]:
