@@ -72,6 +72,11 @@ def test_list_shows_every_agent_side_by_side(all_home: Path, tmp_path: Path) -> 
     for agent in ("claude-code", "codex", "gemini", "copilot-cli", "opencode"):
         assert any(s["tokens"]["total"] > 0 for s in by_agent[agent]), agent
     assert {s["cwd"] for s in by_agent["opencode"]} == {"/home/dev/src/demo", "/home/dev/src/other"}
+    # Each agent's version where its records name one (the values: test_agent_version.py).
+    for agent in ("claude-code", "codex", "copilot-cli", "opencode", "copilot-vscode"):
+        assert all(s["agent_version"] for s in by_agent[agent]), agent
+    for agent in ("gemini", "cursor"):
+        assert all(s["agent_version"] is None for s in by_agent[agent]), agent
 
 
 def test_info_lists_every_agents_roots(all_home: Path, tmp_path: Path) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
 import pytest
 
+from llm_session_manager.core import codec
 from llm_session_manager.core.codec import facts_from_dict, facts_from_stored, facts_to_dict
 from llm_session_manager.core.models import (
     Context,
@@ -30,6 +32,7 @@ def full_facts() -> SessionFacts:
         cwd="/home/dev/src/my.app_v2 space",
         git_branch="main",
         model="claude-sonnet-4-5",
+        agent_version="2.1.197",
         started_at=T0,
         last_activity_at=T0 + timedelta(minutes=42),
         usage=Usage(10, 20, 30, 40, 5, "exact"),
@@ -73,6 +76,7 @@ def random_facts(rng: random.Random) -> SessionFacts:
         cwd=opt_str(),
         git_branch=opt_str(),
         model=opt_str(),
+        agent_version=opt_str(),
         started_at=opt_dt(),
         last_activity_at=opt_dt(),
         usage=usage(),
@@ -138,6 +142,22 @@ def test_the_fast_path_hands_odd_rows_to_the_checked_path() -> None:
                            "usage": {"input": "many"}})
 
 
+def test_a_row_stored_before_agent_version_loads_on_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    full = full_facts()
+    stored = orjson.loads(orjson.dumps(facts_to_dict(full)))
+    assert stored["agent_version"] == "2.1.197"
+    del stored["agent_version"]
+    assert facts_from_dict(stored) == replace(full, agent_version=None)
+
+    def refused(data: Any) -> SessionFacts:
+        raise AssertionError("the fast path handed a well-formed older row on")
+
+    monkeypatch.setattr(codec, "facts_from_dict", refused)
+    assert facts_from_stored(stored) == replace(full, agent_version=None)
+
+
 def test_other_zones_come_back_as_the_same_instant_in_utc() -> None:
     local = datetime(2026, 1, 1, 9, 0, tzinfo=timezone(timedelta(hours=2)))
     facts = SessionFacts(SessionKey("codex", "x"), started_at=local)
@@ -181,6 +201,7 @@ def _with(path: str, value: Any) -> dict[str, Any]:
         ("errors.tool", [], "errors.tool"),
         ("started_at", 12, "started_at"),
         ("title", 5, "title"),
+        ("agent_version", 2.1, "agent_version"),
         ("paths", "abc", "paths"),
         ("by_model", [{"usage": {}}], r"by_model\[0\]\.model"),
         ("by_model", [{"model": "m", "usage": {"input": "x"}}], r"by_model\[0\]\.usage\.input"),

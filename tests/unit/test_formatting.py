@@ -155,3 +155,18 @@ def test_usage_series_marks_the_compaction() -> None:
     assert series.max_tokens == 38_818
     assert series.end - series.start == 180
     assert usage_series([]).points == ()
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [("2.1.197", "2.1"), ("0.33.2025111102", "0.33"), ("1.0", "1.0"), ("7", "7"), ("", None),
+     (None, None)],
+)
+def test_short_version_keeps_the_release_line(version: str | None, shown: str | None) -> None:
+    assert fmt.short_version(version) == shown
+
+
+def test_agent_with_version_names_the_agent_alone_when_unknown() -> None:
+    assert fmt.agent_with_version("claude-code", "2.1.197") == "Claude Code 2.1"
+    assert fmt.agent_with_version("copilot-cli", None) == "Copilot CLI"
+    assert fmt.agent_with_version("some-agent", "3.0.1") == "some-agent 3.0"

@@ -77,10 +77,12 @@ def facts_of(source: OpencodeSource) -> dict[str, SessionFacts]:
 
 
 def test_legacy_layout_is_read(tmp_path: Path) -> None:
-    build_storage(tmp_path)
+    storage = build_storage(tmp_path)
     facts = facts_of(OpencodeSource([tmp_path]))
     assert set(facts) == {"ses_a"}
     a = facts["ses_a"]
+    session = json.loads((storage / "session" / "prj1" / "ses_a.json").read_text())
+    assert a.agent_version == session["version"]
     assert a.cwd == "/home/dev/src/legacy"
     assert a.title == "title of ses_a"
     assert a.first_prompt == "fix the build"

@@ -39,6 +39,7 @@ def facts_to_dict(facts: SessionFacts) -> dict[str, Any]:
         "cwd": facts.cwd,
         "git_branch": facts.git_branch,
         "model": facts.model,
+        "agent_version": facts.agent_version,
         "started_at": _dt_out(facts.started_at, "started_at"),
         "last_activity_at": _dt_out(facts.last_activity_at, "last_activity_at"),
         "usage": _usage_out(facts.usage),
@@ -82,6 +83,7 @@ def facts_from_dict(data: Mapping[str, Any]) -> SessionFacts:
         cwd=_opt_str(d, "cwd"),
         git_branch=_opt_str(d, "git_branch"),
         model=_opt_str(d, "model"),
+        agent_version=_opt_str(d, "agent_version"),
         started_at=_opt_dt(d, "started_at"),
         last_activity_at=_opt_dt(d, "last_activity_at"),
         usage=_usage_in(d.get("usage"), "usage"),
@@ -299,6 +301,7 @@ def _fast_facts(d: Mapping[str, Any]) -> SessionFacts:
         cwd=d["cwd"],
         git_branch=d["git_branch"],
         model=d["model"],
+        agent_version=d.get("agent_version"),  # absent from rows stored before it
         started_at=_fast_dt(d["started_at"]),
         last_activity_at=_fast_dt(d["last_activity_at"]),
         usage=_fast_usage(d["usage"]),

@@ -43,6 +43,20 @@ def agent_label(agent: str) -> str:
     return AGENT_LABELS.get(agent, agent)
 
 
+def short_version(version: str | None) -> str | None:
+    """"2.1.197" -> "2.1": the release line is what tells clients apart at a glance; the full
+    version goes where there is room for it (a tooltip, the JSON)."""
+    if not version:
+        return None
+    return ".".join(version.split(".")[:2])
+
+
+def agent_with_version(agent: str, version: str | None) -> str:
+    """"Claude Code 2.1", or just "Claude Code" when the records name no version."""
+    short = short_version(version)
+    return f"{agent_label(agent)} {short}" if short else agent_label(agent)
+
+
 def short_id(session_id: str, length: int = 8) -> str:
     return session_id[:length]
 

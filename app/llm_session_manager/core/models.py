@@ -123,6 +123,8 @@ class SessionFacts:
     cwd: str | None = None
     git_branch: str | None = None
     model: str | None = None
+    # The agent's own version as its records give it ("2.1.197"); None where they do not.
+    agent_version: str | None = None
     started_at: datetime | None = None
     last_activity_at: datetime | None = None
     usage: Usage = Usage()

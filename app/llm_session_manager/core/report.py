@@ -76,6 +76,7 @@ def session_json(session: Session) -> dict[str, Any]:
         "cwd": facts.cwd,
         "git_branch": facts.git_branch,
         "model": facts.model,
+        "agent_version": facts.agent_version,
         "state": session.state,
         "state_detail": session.live.detail,
         "pids": list(session.live.pids),

@@ -129,7 +129,8 @@ class DetailsPanel(QFrame):
 
     def _render(self, s: Session) -> None:
         f = s.facts
-        bits = [fmt.agent_label(s.key.agent), f.model, f.git_branch and f"branch {f.git_branch}"]
+        agent = fmt.agent_with_version(s.key.agent, f.agent_version)
+        bits = [agent, f.model, f.git_branch and f"branch {f.git_branch}"]
         meta = " · ".join(b for b in bits if b)
         title = html.escape(f.title or "(no title)")
         self.header.setText(
@@ -137,6 +138,9 @@ class DetailsPanel(QFrame):
             f"<br><small>{html.escape(str(s.key))} · {html.escape(s.state)}"
             f"{' · ' + html.escape(s.live.detail) if s.live.detail else ''}</small>"
         )
+        # The header shows the release line only; the exact build is a hover away.
+        version = f"{fmt.agent_label(s.key.agent)} {f.agent_version}" if f.agent_version else ""
+        self.header.setToolTip(version)
         self.health.setText(_health_html(s))
         errors = f.errors
         lines = [f"Errors: {errors.tool} tool, {errors.api} API"]

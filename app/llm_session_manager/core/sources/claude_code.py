@@ -177,6 +177,9 @@ class ClaudeCodeSource:
             cwd=_first(a.cwd for a in everything),
             git_branch=_first(a.git_branch for a in _newest_first(everything)),
             model=model,
+            # The main transcript's newest copy names the CLI now writing the session.
+            agent_version=_first(a.cli_version for a in _newest_first(mains))
+            or _first(a.cli_version for a in _newest_first(subagents)),
             started_at=to_datetime(
                 min((a.first_ts for a in everything if a.first_ts), default=None)
             ),

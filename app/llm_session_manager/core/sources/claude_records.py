@@ -72,6 +72,7 @@ class ClaudeFileAccumulator:
         self.cwd: str | None = None
         self.git_branch: str | None = None
         self.model: str | None = None
+        self.cli_version: str | None = None  # from the newest line that names one
         self.first_ts: float | None = None
         self.last_ts: float | None = None
         self.turn_hint: str | None = None
@@ -108,7 +109,7 @@ class ClaudeFileAccumulator:
             self.summary = _title(record.get("summary")) or self.summary
 
     def _envelope(self, record: dict[str, Any]) -> float | None:
-        """Fields every conversation line carries: time, cwd, branch."""
+        """Fields every conversation line carries: time, cwd, branch, CLI version."""
         ts = parse_ts(record.get("timestamp"))
         if ts is not None:
             if self.first_ts is None or ts < self.first_ts:
@@ -123,6 +124,11 @@ class ClaudeFileAccumulator:
         branch = record.get("gitBranch")
         if isinstance(branch, str) and branch:
             self.git_branch = branch
+        # Nearly every line repeats the version already kept: one compare, and only a change
+        # (a resume by a newer CLI appends to the same file) is checked further.
+        version = record.get("version")
+        if version != self.cli_version and isinstance(version, str) and version:
+            self.cli_version = version
         return ts
 
     def _assistant(self, record: dict[str, Any]) -> None:
@@ -275,6 +281,7 @@ class ClaudeFileAccumulator:
             "times": [self.first_ts, self.last_ts],
             "turn_hint": self.turn_hint,
             "pending_tool": self.pending_tool,
+            "cli_version": self.cli_version,
             "files": list(self.files),
             "words": dict(self.words),
         }
@@ -305,6 +312,7 @@ class ClaudeFileAccumulator:
         acc.first_ts, acc.last_ts = state["times"]
         acc.turn_hint = state["turn_hint"]
         acc.pending_tool = state.get("pending_tool")  # absent from states saved before it
+        acc.cli_version = state.get("cli_version")  # likewise; the next line read names it
         # States saved before these were collected lack them: the evidence starts from here.
         acc.files = list(state.get("files", []))
         acc.words = dict(state.get("words", {}))

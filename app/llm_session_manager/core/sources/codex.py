@@ -165,6 +165,7 @@ class CodexSource:
             cwd=acc.cwd or acc.meta_cwd,
             git_branch=acc.git_branch,
             model=acc.model or _latest_known(by_model),
+            agent_version=acc.cli_version,
             started_at=parse_time(acc.started_at) or parse_time(acc.first_ts),
             last_activity_at=parse_time(acc.last_ts),
             usage=usage,

@@ -1,4 +1,5 @@
-"""What a Codex rollout's items and errors say, as short text for the window and the brief."""
+"""What a Codex rollout's items and errors say, as short text for the window and the brief, and
+what kind of thread its `session_meta` source names."""
 
 from __future__ import annotations
 
@@ -47,3 +48,17 @@ def item_failure(kind: str, item: dict[str, Any], code: Any) -> str:
     if isinstance(shown, str) and shown:
         what += f": {shown}"
     return what[:MESSAGE_CHARS]
+
+
+def session_source(source: Any) -> tuple[str | None, bool | None]:
+    """`session_meta.source` as (kind, spawned): kind is "exec", "vscode", "cli", or the one key
+    of an object source (e.g. {"subagent": {"thread_spawn": ...}}); spawned says whether it is a
+    thread another thread spawned, None for a plain text source, which cannot be one."""
+    if isinstance(source, str):
+        return source, None
+    if isinstance(source, dict) and source:
+        # ccusage tells a sub-agent by `thread_spawn` in a rollout's first 16 KB, which in
+        # practice is this line (base_instructions alone is ~20 KB); asking the field itself
+        # spares a parent that mentions thread_spawn early.
+        return next(iter(source)), b"thread_spawn" in orjson.dumps(source)
+    return None, None

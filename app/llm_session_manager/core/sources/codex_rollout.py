@@ -31,6 +31,7 @@ from llm_session_manager.core.sources.codex_items import (
     content_text,
     error_message,
     item_failure,
+    session_source,
     text,
 )
 from llm_session_manager.core.sources.codex_outputs import exit_code, may_show_failure
@@ -95,6 +96,7 @@ class RolloutAccumulator:
         self.git_branch: str | None = None
         self.started_at: str | None = None
         self.originator: str | None = None
+        self.cli_version: str | None = None
         self.source_kind: str | None = None  # "exec", "vscode", "cli", "subagent", ...
         # turn_context
         self.model: str | None = None
@@ -222,15 +224,11 @@ class RolloutAccumulator:
         self.meta_cwd = text(payload.get("cwd")) or self.meta_cwd
         self.started_at = self.started_at or text(payload.get("timestamp")) or ts
         self.originator = text(payload.get("originator")) or self.originator
-        source = payload.get("source")
-        if isinstance(source, str):
-            self.source_kind = source
-        elif isinstance(source, dict) and source:
-            self.source_kind = next(iter(source))  # e.g. {"subagent": {"thread_spawn": ...}}
-            # ccusage tells a sub-agent by `thread_spawn` in a rollout's first 16 KB, which in
-            # practice is this line (base_instructions alone is ~20 KB); asking the field itself
-            # spares a parent that mentions thread_spawn early.
-            self.tokens.subagent = b"thread_spawn" in orjson.dumps(source)
+        self.cli_version = text(payload.get("cli_version")) or self.cli_version
+        kind, spawned = session_source(payload.get("source"))
+        self.source_kind = kind or self.source_kind
+        if spawned is not None:
+            self.tokens.subagent = spawned
         git = payload.get("git")
         if isinstance(git, dict):
             self.git_branch = text(git.get("branch")) or self.git_branch

@@ -51,6 +51,7 @@ class Turn:
     finished: bool  # has a result: the turn is over (or was cancelled)
     error: str | None
     cwd: str | None
+    version: str | None  # of the Copilot Chat extension that answered (`agent.extensionVersion`)
 
 
 def _reply_text(response: list[Any]) -> str:
@@ -117,6 +118,7 @@ def read_turn(request: Mapping[str, Any], count: Callable[[str], int]) -> Turn:
         finished=bool(result) or request.get("isCanceled") is True,
         error=_error(result, request.get("isCanceled") is True),
         cwd=uri_to_path(as_str(meta.get("cacheKey")) or ""),
+        version=as_str(as_dict(request.get("agent")).get("extensionVersion")),
     )
 
 
@@ -147,6 +149,7 @@ def session_facts(
         # The workspace's folder; a chat opened without a folder only has the prompt cache key.
         cwd=cwd or next((t.cwd for t in reversed(turns) if t.cwd), None),
         model=next((t.model for t in reversed(turns) if t.model), None),
+        agent_version=next((t.version for t in reversed(turns) if t.version), None),
         started_at=created or earliest(*times),
         last_activity_at=latest(to_time(doc.get("lastMessageDate")), created, *times),
         usage=usage,

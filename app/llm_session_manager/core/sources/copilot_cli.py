@@ -207,6 +207,7 @@ class CopilotCliSource:
             cwd=_str(workspace.get("cwd")) or acc.cwd,
             git_branch=_str(workspace.get("branch")) or acc.branch,
             model=acc.model,
+            agent_version=acc.cli_version,
             started_at=parse_time(acc.start_time) or parse_time(acc.first_ts),
             last_activity_at=parse_time(acc.last_ts),
             usage=usage,

@@ -64,6 +64,7 @@ class EventsAccumulator:
         self.cwd: str | None = None
         self.branch: str | None = None
         self.model: str | None = None
+        self.cli_version: str | None = None  # as the latest start or resume names it
         self.first_ts: str | None = None
         self.last_ts: str | None = None
         # tokens
@@ -192,6 +193,8 @@ class EventsAccumulator:
         self.model = model or self.model
         self.cwd = _text(context.get("cwd")) or self.cwd
         self.branch = _text(context.get("branch")) or self.branch
+        # 1.0.102 names itself on `session.start` only; a resume may do so in other versions.
+        self.cli_version = _text(d.get("copilotVersion")) or self.cli_version
         self.shut_down = False
 
     def _on_usage(self, usage: Any) -> None:

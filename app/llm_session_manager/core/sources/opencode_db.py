@@ -161,10 +161,11 @@ def _first_text(db: sqlite3.Connection, message_id: str) -> str | None:
 
 
 def _sessions(db: sqlite3.Connection, cols: set[str]) -> dict[str, SessionRow]:
-    wanted = ["id", "directory", "title", "time_created", "time_updated", "parent_id", "cost"]
+    wanted = ["id", "directory", "title", "time_created", "time_updated", "parent_id", "cost",
+              "version"]
     select = ", ".join(c if c in cols else "NULL" for c in wanted)
     rows: dict[str, SessionRow] = {}
-    for sid, directory, title, created, updated, parent, cost in db.execute(
+    for sid, directory, title, created, updated, parent, cost, version in db.execute(
         f"SELECT {select} FROM session"
     ):
         if not isinstance(sid, str):
@@ -177,6 +178,7 @@ def _sessions(db: sqlite3.Connection, cols: set[str]) -> dict[str, SessionRow]:
             updated_ms=updated if isinstance(updated, int) else None,
             parent_id=parent if isinstance(parent, str) else None,
             recorded_cost=float(cost) if isinstance(cost, int | float) else None,
+            version=version if isinstance(version, str) and version else None,
         )
     return rows
 

@@ -46,6 +46,8 @@ class SessionRow:
     parent_id: str | None = None
     # opencode's own total in USD, kept beside our price-table estimate (see `recorded_cost`).
     recorded_cost: float | None = None
+    # The opencode version that created the session (the row's `version`, e.g. "1.18.33").
+    version: str | None = None
 
 
 @dataclass
@@ -161,6 +163,7 @@ def build_facts(
         first_prompt=first_prompt,
         cwd=row.directory or None,
         model=tally.model,
+        agent_version=row.version,
         started_at=started,
         last_activity_at=last,
         usage=tally.usage,

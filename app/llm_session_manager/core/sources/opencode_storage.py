@@ -188,6 +188,7 @@ def _row(sid: str, data: dict[str, Any]) -> SessionRow:
     directory = data.get("directory")
     title = data.get("title")
     parent = data.get("parentID")
+    version = data.get("version")
     return SessionRow(
         id=str(data.get("id") or sid),
         directory=directory if isinstance(directory, str) else None,
@@ -195,6 +196,7 @@ def _row(sid: str, data: dict[str, Any]) -> SessionRow:
         created_ms=t.get("created") if isinstance(t.get("created"), int) else None,
         updated_ms=t.get("updated") if isinstance(t.get("updated"), int) else None,
         parent_id=parent if isinstance(parent, str) else None,
+        version=version if isinstance(version, str) and version else None,
     )
 
 
