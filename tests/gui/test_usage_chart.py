@@ -1,5 +1,6 @@
-"""The details chart draws the history the store kept while a real transcript grew, compaction
-included: the transcript of the sample session that ran /compact is written back line by line."""
+"""The details chart draws a real session's history, compaction included: while its transcript
+grows under the app's eyes (the sample session that ran /compact, written back line by line), and
+when the session is older than the app (its history then comes from its records alone)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,37 @@ def test_chart_shows_history_with_the_compaction(qtbot, tmp_path: Path, sample_h
         if image.pixelColor(x, y) == FILL_COLOUR
     )
     assert blue > 20  # the context line and its dots were drawn
+
+
+def test_a_session_older_than_the_app_is_drawn_from_its_records(
+    qtbot, tmp_path: Path, sample_home: Path
+) -> None:
+    """The app starts after the session ended: the store has one sample of it (the first poll's),
+    and the chart still shows every request and the /compact, read by the poller thread."""
+    store = Store.open(tmp_path / "sessions.db")
+    host = PollerHost(sample_poller(sample_home, store), 600_000)
+    window = MainWindow(host, Config(), AppPaths.under(tmp_path / "app"))
+    qtbot.addWidget(window)
+    host.worker.snapshot_ready.connect(window.on_snapshot)
+    try:
+        host.start()
+        qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=10_000)
+        window.resize(1100, 800)
+        window.show_session(COMPACTED)
+        chart = window.details.chart
+        qtbot.waitUntil(lambda: len(chart.series.points) > 1, timeout=10_000)
+    finally:
+        assert host.shutdown()
+    try:
+        samples = store.samples_for(COMPACTED)
+    finally:
+        store.close()
+    assert len(samples) == 1  # what the chart had before: a single point
+    series = chart.series
+    assert len(series.points) == 6  # a point per request, and the compaction
+    assert series.points[-1].total_tokens == 38_818
+    assert len(series.compactions) == 1
+    chart.grab()  # paints the records' series without error
 
 
 def test_empty_chart_says_why(qtbot) -> None:

@@ -1,7 +1,9 @@
 """A session's usage history as the chart draws it: context fill and cumulative tokens over time.
 
-Pure (no Qt): the chart widget only maps these numbers to pixels. Samples are written by the
-poller whenever a session's records change, so the points are uneven in time.
+Pure (no Qt): the chart widget only maps these numbers to pixels. The history is either the
+agent's own record of the session (`core.timeline`: a point per request, compactions as
+recorded) or, for agents whose records cannot give one, the samples the poller wrote whenever a
+session's records changed (uneven in time; a compaction is inferred from a deep drop).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from llm_session_manager.core.models import UsageSample
+from llm_session_manager.core.timeline import Timeline
 
 # A compaction replaces the history with a summary: the prompt shrinks to a fraction of itself.
 # Ordinary turns never shrink the prompt by this much, so a drop this deep marks one.
@@ -50,6 +53,25 @@ def usage_series(samples: Sequence[UsageSample]) -> UsageSeries:
         points.append(SeriesPoint(_seconds(sample.at), fill, sample.total_tokens, compaction))
         if ctx is not None:
             previous = ctx
+    return _series(points)
+
+
+def timeline_series(timeline: Timeline, window: int | None) -> UsageSeries:
+    """The chart's series of a timeline; `window` (the session's, as resolved now) gives fill."""
+    marks = sorted(timeline.compactions)
+    points: list[SeriesPoint] = []
+    for p in timeline.points:
+        ctx = p.context_tokens
+        fill = ctx / window if ctx is not None and window else None
+        # Each compaction is a point of its own: the first point at or after its time.
+        compaction = bool(marks) and p.at >= marks[0]
+        if compaction:
+            marks.pop(0)
+        points.append(SeriesPoint(p.at, fill, p.total_tokens, compaction))
+    return _series(points)
+
+
+def _series(points: list[SeriesPoint]) -> UsageSeries:
     if not points:
         return UsageSeries((), 0.0, 0.0, 0)
     return UsageSeries(

@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from llm_session_manager.core import formatting as fmt
-from llm_session_manager.core.models import Recommendation, Session, SessionKey, UsageSample
+from llm_session_manager.core.models import Recommendation, Session, SessionKey
 from llm_session_manager.core.requests import Outcome, PreviewRequest, ProjectRequest, TagRequest
+from llm_session_manager.core.usage_series import UsageSeries
 from llm_session_manager.ui.project_field import ProjectField
 from llm_session_manager.ui.session_table import GREY, LEVEL_COLOURS
 from llm_session_manager.ui.tag_editor import TagEditor
@@ -117,9 +118,9 @@ class DetailsPanel(QFrame):
             self._recommendations = recs
             self._render_advice()
 
-    def set_history(self, key: SessionKey, samples: Sequence[UsageSample]) -> None:
+    def set_history(self, key: SessionKey, series: UsageSeries) -> None:
         if key == self.key:
-            self.chart.set_samples(samples)
+            self.chart.set_series(series)
 
     def set_known_tags(self, tags: Sequence[str]) -> None:
         self.tags.set_known_tags(tags)

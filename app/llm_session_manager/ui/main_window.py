@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from llm_session_manager.config import Config
 from llm_session_manager.core import formatting as fmt
-from llm_session_manager.core.models import Problem, SessionKey, Snapshot, UsageSample
+from llm_session_manager.core.models import Problem, SessionKey, Snapshot
 from llm_session_manager.core.requests import HideRequest, Outcome, Request, TagRequest
+from llm_session_manager.core.usage_series import UsageSeries
 from llm_session_manager.paths import AppPaths
 from llm_session_manager.ui.details_panel import DetailsPanel
 from llm_session_manager.ui.export_dialog import ExportDialog
@@ -176,8 +177,8 @@ class MainWindow(QMainWindow):
             self.show_problem(outcome.message)
 
     @Slot(object, object)
-    def on_history(self, key: SessionKey, samples: Sequence[UsageSample]) -> None:
-        self.details.set_history(key, samples)
+    def on_history(self, key: SessionKey, series: UsageSeries) -> None:
+        self.details.set_history(key, series)
 
     @Slot(object)
     def on_tags(self, tags: Sequence[str]) -> None:

@@ -32,8 +32,12 @@ class UsageChart(QWidget):
         return QSize(480, 180)
 
     def set_samples(self, samples: Sequence[UsageSample]) -> None:
-        self._series = usage_series(samples)
-        self._note = "" if self._series.points else "No history recorded for this session yet."
+        self.set_series(usage_series(samples))
+
+    def set_series(self, series: UsageSeries) -> None:
+        """A series made in the poller thread (from the agent's records or the samples)."""
+        self._series = series
+        self._note = "" if series.points else "No history recorded for this session yet."
         self.update()
 
     def clear(self, note: str = "") -> None:

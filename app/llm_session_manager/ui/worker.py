@@ -20,6 +20,8 @@ from llm_session_manager.core.notify import NotificationPlanner
 from llm_session_manager.core.poller import Poller
 from llm_session_manager.core.requests import Request
 from llm_session_manager.core.root_status import root_statuses
+from llm_session_manager.core.session_history import SessionHistory
+from llm_session_manager.core.usage_series import usage_series
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ class PollWorker(QObject):
     snapshot_ready = Signal(object)  # core.models.Snapshot
     poll_failed = Signal(str)
     outcome_ready = Signal(object)  # core.requests.Outcome
-    history_ready = Signal(object, object)  # SessionKey, tuple[UsageSample, ...]
+    history_ready = Signal(object, object)  # SessionKey, core.usage_series.UsageSeries
     tags_ready = Signal(object)  # tuple[str, ...]: every tag in use, for completion
     notices_ready = Signal(object)  # tuple[core.notify.Notice, ...], after the snapshot
     # tuple[core.root_status.RootStatus, ...], just before a snapshot with no session to show:
@@ -39,6 +41,8 @@ class PollWorker(QObject):
         super().__init__()  # no parent: it is moved to another thread
         self._poller = poller
         self._actions = Actions(poller)
+        # Here because it reads the agents' files (and keeps what it read): the window never does.
+        self._history = SessionHistory(poller)
         # Decided here because the cooldown lives in the store, which only this thread touches.
         self._planner = NotificationPlanner(poller.store, lambda: poller.config)
         self._interval_ms = interval_ms
@@ -117,12 +121,14 @@ class PollWorker(QObject):
 
     @Slot(object)
     def request_history(self, key: SessionKey) -> None:
+        """The session's chart: from its agent's records where its source reads them, else from
+        the stored samples."""
         try:
-            samples = tuple(self._actions.history(key))
-        except Exception as exc:
+            series = self._history.series(key)
+        except Exception as exc:  # the chart's history must not stop the poller thread
             log.warning("cannot read history of %s: %s", key, exc)
-            samples = ()
-        self.history_ready.emit(key, samples)
+            series = usage_series(())
+        self.history_ready.emit(key, series)
 
     @Slot()
     def request_tags(self) -> None:

@@ -18,6 +18,7 @@ from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts, SessionKey
 from llm_session_manager.core.processes import ProcessTable
+from llm_session_manager.core.timeline import Timeline, TimelineBuilder
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,20 @@ class ConversationReader(Protocol):
     """
 
     def conversation(self, facts: SessionFacts) -> Conversation: ...
+
+
+@runtime_checkable
+class TimelineReader(Protocol):
+    """Optional for a source: a session's token history from its own records (the details
+    chart), from its first request on rather than from when the app started watching.
+
+    `timeline_builder` gives an incremental reader of the files in `facts.paths` (the poller
+    thread keeps it and feeds it appended lines); `timeline` streams them once, read-only.
+    """
+
+    def timeline_builder(self, facts: SessionFacts) -> TimelineBuilder: ...
+
+    def timeline(self, facts: SessionFacts) -> Timeline: ...
 
 
 def expand_root(root: str, home: Path) -> Path:

@@ -48,6 +48,7 @@ from llm_session_manager.core.sources.claude_records import (
 )
 from llm_session_manager.core.sources.claude_windows import RecordedWindows, state_files
 from llm_session_manager.core.sources.listing import ListingCache, is_dir, is_file
+from llm_session_manager.core.timeline import Timeline, TimelineBuilder, read_timeline
 
 AGENT = "claude-code"
 ROLE_MAIN = "main"
@@ -214,6 +215,15 @@ class ClaudeCodeSource:
         from llm_session_manager.core.sources.claude_conversation import read_conversation
 
         return read_conversation(facts.paths)
+
+    def timeline_builder(self, facts: SessionFacts) -> TimelineBuilder:
+        """Reads the session's transcripts into its token history (TimelineReader)."""
+        from llm_session_manager.core.sources.claude_timeline import ClaudeTimelineBuilder
+
+        return ClaudeTimelineBuilder(facts.paths, self._count_tokens)
+
+    def timeline(self, facts: SessionFacts) -> Timeline:
+        return read_timeline(self.timeline_builder(facts))
 
 
 # -- directory listing --------------------------------------------------------------------

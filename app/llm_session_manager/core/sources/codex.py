@@ -38,6 +38,7 @@ from llm_session_manager.core.sources.codex_tokens import Raw
 from llm_session_manager.core.sources.iso_time import parse_time, parse_times
 from llm_session_manager.core.sources.listing import ListingCache
 from llm_session_manager.core.sources.text import short_title
+from llm_session_manager.core.timeline import Timeline, TimelineBuilder, read_timeline
 
 # sessions/YYYY/MM/DD/: deeper folders are not Codex's, and a bound keeps a stray symlink loop
 # from costing a walk.
@@ -192,6 +193,15 @@ class CodexSource:
         from llm_session_manager.core.sources.codex_conversation import read_conversation
 
         return read_conversation(facts.paths)
+
+    def timeline_builder(self, facts: SessionFacts) -> TimelineBuilder:
+        """Reads the thread's newest rollout into its token history (TimelineReader)."""
+        from llm_session_manager.core.sources.codex_timeline import CodexTimelineBuilder, newest
+
+        return CodexTimelineBuilder(newest(facts.paths))
+
+    def timeline(self, facts: SessionFacts) -> Timeline:
+        return read_timeline(self.timeline_builder(facts))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
