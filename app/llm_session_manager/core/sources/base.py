@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts, SessionKey
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.timeline import Timeline, TimelineBuilder
+
+if TYPE_CHECKING:
+    from llm_session_manager.core.timeline import Timeline, TimelineBuilder
 
 
 @dataclass(frozen=True)

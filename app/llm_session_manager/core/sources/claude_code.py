@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.conversation import Conversation
@@ -48,11 +48,13 @@ from llm_session_manager.core.sources.claude_records import (
 )
 from llm_session_manager.core.sources.claude_windows import RecordedWindows, state_files
 from llm_session_manager.core.sources.listing import ListingCache, is_dir, is_file
-from llm_session_manager.core.timeline import Timeline, TimelineBuilder, read_timeline
 
 AGENT = "claude-code"
 ROLE_MAIN = "main"
 ROLE_SUBAGENT = "subagent"
+
+if TYPE_CHECKING:
+    from llm_session_manager.core.timeline import Timeline, TimelineBuilder
 
 
 def default_config_dirs(env: Mapping[str, str], home: Path) -> list[Path]:
@@ -223,6 +225,9 @@ class ClaudeCodeSource:
         return ClaudeTimelineBuilder(facts.paths, self._count_tokens)
 
     def timeline(self, facts: SessionFacts) -> Timeline:
+        # Imported here: only a selected session's chart reads its history.
+        from llm_session_manager.core.timeline import read_timeline
+
         return read_timeline(self.timeline_builder(facts))
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.conversation import Conversation
@@ -38,7 +38,6 @@ from llm_session_manager.core.sources.codex_tokens import Raw
 from llm_session_manager.core.sources.iso_time import parse_time, parse_times
 from llm_session_manager.core.sources.listing import ListingCache
 from llm_session_manager.core.sources.text import short_title
-from llm_session_manager.core.timeline import Timeline, TimelineBuilder, read_timeline
 
 # sessions/YYYY/MM/DD/: deeper folders are not Codex's, and a bound keeps a stray symlink loop
 # from costing a walk.
@@ -47,6 +46,9 @@ _ROLLOUT = re.compile(
     r"^rollout-.+-(?P<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
     r"-[0-9a-fA-F]{12})\.jsonl$"
 )
+
+if TYPE_CHECKING:
+    from llm_session_manager.core.timeline import Timeline, TimelineBuilder
 
 
 def default_codex_homes(env: Mapping[str, str], home: Path) -> list[Path]:
@@ -201,6 +203,9 @@ class CodexSource:
         return CodexTimelineBuilder(newest(facts.paths))
 
     def timeline(self, facts: SessionFacts) -> Timeline:
+        # Imported here: only a selected session's chart reads its history.
+        from llm_session_manager.core.timeline import read_timeline
+
         return read_timeline(self.timeline_builder(facts))
 
 
