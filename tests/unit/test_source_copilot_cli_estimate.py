@@ -21,13 +21,12 @@ from typing import Any
 
 import orjson
 import pytest
+from test_source_copilot_cli import build_all
 
-from llm_session_manager.core.models import SessionFacts, SessionKey, Usage
+from llm_session_manager.core.models import SessionFacts, Usage
 from llm_session_manager.core.sources import copilot_estimate, listing
-from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile
 from llm_session_manager.core.sources.copilot_cli import CopilotCliSource
 from llm_session_manager.core.sources.copilot_events import EventsAccumulator
-from llm_session_manager.core.tail import Cursor, FileStat, read_appended
 from llm_session_manager.core.tokens import count_tokens
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -76,20 +75,6 @@ def write_log(home: Path, lines: list[bytes], state_dir: str = "session-state") 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
-
-
-def feed(source: CopilotCliSource, tracked: TrackedFile) -> FileAccumulator:
-    acc = source.new_accumulator(tracked)
-    result = read_appended(tracked.path, Cursor(), FileStat.of(tracked.path), acc.feed)
-    assert result.bad_line_count == 0, result.bad_lines
-    return acc
-
-
-def build_all(source: CopilotCliSource) -> dict[str, SessionFacts]:
-    members: dict[str, list[tuple[TrackedFile, FileAccumulator]]] = {}
-    for tracked in source.discover():
-        members.setdefault(tracked.session_id, []).append((tracked, feed(source, tracked)))
-    return {sid: source.build(SessionKey("copilot-cli", sid), m) for sid, m in members.items()}
 
 
 def facts_of(home: Path, counter: Callable[[str], int] | None = count_tokens) -> SessionFacts:

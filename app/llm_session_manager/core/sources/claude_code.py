@@ -38,8 +38,7 @@ from llm_session_manager.core.sources.base import (
 )
 from llm_session_manager.core.sources.claude_lines import (
     SYNTHETIC_MODEL,
-    UsageEntry,
-    merge_usage,
+    merged_usage,
     to_datetime,
 )
 from llm_session_manager.core.sources.claude_records import (
@@ -286,15 +285,7 @@ def _subagent_files(folder: str, listing: list[os.DirEntry[str]]) -> list[Tracke
 
 
 def _usage(accs: Sequence[ClaudeFileAccumulator]) -> tuple[Usage, tuple[ModelUsage, ...]]:
-    table: dict[str, list[UsageEntry]]
-    if len(accs) == 1:
-        table = accs[0].usage  # one file's copies were merged as they were read
-    else:
-        table = {}
-        for acc in accs:
-            for message_id, copies in acc.usage.items():
-                for entry in copies:
-                    merge_usage(table, message_id, entry)
+    table = merged_usage([acc.usage for acc in accs])
     counted: dict[str, list[Any]] = {}
     for acc in accs:
         counted.update(acc.counted)

@@ -8,6 +8,7 @@ decides cheaply which raw lines need no parsing at all.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -148,6 +149,19 @@ def merge_usage(table: dict[str, list[UsageEntry]], message_id: str, entry: Usag
                 copies[index] = entry
             return
     copies.append(entry)
+
+
+def merged_usage(tables: Sequence[dict[str, list[UsageEntry]]]) -> dict[str, list[UsageEntry]]:
+    """One session's usage over its files' tables (each already merged as it was read), in the
+    given order, so that on equal copies of a message the first file's stays."""
+    if len(tables) == 1:
+        return tables[0]
+    merged: dict[str, list[UsageEntry]] = {}
+    for table in tables:
+        for message_id, copies in table.items():
+            for entry in copies:
+                merge_usage(merged, message_id, entry)
+    return merged
 
 
 def blocks_text(content: object, kinds: tuple[str, ...] = ("text",)) -> str:

@@ -23,6 +23,7 @@ from llm_session_manager.core.sources.claude_lines import (
     SYNTHETIC_MODEL,
     UsageEntry,
     merge_usage,
+    merged_usage,
     output_text,
     parse_ts,
     skippable,
@@ -119,15 +120,7 @@ class ClaudeTimelineBuilder:
 
     def timeline(self) -> Timeline:
         files = [self._files[p] for p in self._paths]
-        table: dict[str, list[UsageEntry]]
-        if len(files) == 1:
-            table = files[0].usage  # one file's copies were merged as they were read
-        else:
-            table = {}
-            for state in files:
-                for message_id, copies in state.usage.items():
-                    for entry in copies:
-                        merge_usage(table, message_id, entry)
+        table = merged_usage([state.usage for state in files])
         counted: dict[str, tuple[int, float | None]] = {}
         compactions: dict[str, tuple[float | None, int | None]] = {}
         for state in files:
