@@ -311,6 +311,11 @@ class Poller:
                     self._user.hidden.add(key)
                 if item.imported:
                     self._user.imported.add(key)
+            # Before the cursors are loaded: after an upgrade that reads the records differently,
+            # there are none, and every file is read again once.
+            from llm_session_manager.store.revision import reread_if_outdated
+
+            reread_if_outdated(self._store)
             self._index.load([source.agent for source in self._sources])
             self.reload_user_data()
         except StoreError as exc:

@@ -129,8 +129,16 @@ def _v2_notes_imports_file_problems(db: SqliteDatabase, migrator: Any) -> None:
         _execute(db, statement)
 
 
+_V3_DDL = ('CREATE TABLE "meta" ("key" TEXT NOT NULL PRIMARY KEY, "value" TEXT NOT NULL)',)
+
+
+def _v3_meta(db: SqliteDatabase, migrator: Any) -> None:
+    for statement in _V3_DDL:
+        _execute(db, statement)
+
+
 # Append only: a released step is never edited or removed. Version = index + 1.
-MIGRATIONS: tuple[Step, ...] = (_v1_initial, _v2_notes_imports_file_problems)
+MIGRATIONS: tuple[Step, ...] = (_v1_initial, _v2_notes_imports_file_problems, _v3_meta)
 LATEST = len(MIGRATIONS)
 
 

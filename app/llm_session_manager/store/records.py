@@ -210,6 +210,16 @@ class FileProblemRecord(BaseRecord):
         indexes = ((("path", "line", "message"), True),)
 
 
+class MetaRecord(BaseRecord):
+    """Facts about the database itself, by key (which reading of the records its facts are)."""
+
+    key = TextField(primary_key=True)
+    value = TextField()
+
+    class Meta:
+        table_name = "meta"
+
+
 RECORDS: tuple[type[BaseRecord], ...] = (
     SessionRecord,
     FileCursorRecord,
@@ -221,4 +231,5 @@ RECORDS: tuple[type[BaseRecord], ...] = (
     NoteRecord,
     ImportedDocumentRecord,
     FileProblemRecord,
+    MetaRecord,
 )
