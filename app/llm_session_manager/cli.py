@@ -82,6 +82,7 @@ def _print_problems(problems: Sequence[Problem], limit: int = 5) -> None:
 
 def cmd_list(ctx: Context) -> int:
     from llm_session_manager.core import report
+    from llm_session_manager.core.models import LIVE_STATES
 
     args = ctx.args
     snapshot = ctx.poll()
@@ -90,7 +91,7 @@ def cmd_list(ctx: Context) -> int:
         wanted = set(args.status)
         sessions = [
             s for s in sessions
-            if s.state in wanted or ("live" in wanted and s.state in ("active", "waiting", "idle"))
+            if s.state in wanted or ("live" in wanted and s.state in LIVE_STATES)
         ]
     if args.agent:
         sessions = [s for s in sessions if s.key.agent in args.agent]

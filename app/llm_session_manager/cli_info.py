@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def info_text(ctx: Context) -> str:
+    from llm_session_manager.core.models import LIVE_STATES
     from llm_session_manager.core.tokens import tokenizer_status
 
     paths = ctx.paths
@@ -44,7 +45,7 @@ def info_text(ctx: Context) -> str:
     disabled = [a for a, c in ctx.config.agents.items() if not c.enabled]
     if disabled:
         lines.append(f"  disabled: {', '.join(sorted(disabled))}")
-    live = sum(1 for s in snapshot.sessions if s.state in ("active", "waiting", "idle"))
+    live = sum(1 for s in snapshot.sessions if s.state in LIVE_STATES)
     lines.append(
         f"sessions: {len(snapshot.sessions)} ({live} live); files: {snapshot.files_seen}"
     )

@@ -12,12 +12,11 @@ from pathlib import Path
 
 from llm_session_manager.config import HealthConfig
 from llm_session_manager.core.health import level_for
-from llm_session_manager.core.models import HealthLevel, Problem, Session, Usage
+from llm_session_manager.core.models import LIVE_STATES, HealthLevel, Problem, Session, Usage
 from llm_session_manager.core.report import marked_tokens, short_tokens
 from llm_session_manager.core.root_status import RootStatus
 
 DASH = "—"
-LIVE_STATES = ("active", "waiting", "idle")
 
 AGENT_LABELS = {
     "claude-code": "Claude Code",

@@ -13,6 +13,8 @@ from typing import Literal
 
 UsageSource = Literal["exact", "counted"]
 LiveStateName = Literal["active", "waiting", "idle", "ended"]
+# The states of a session whose process runs: what the tray colours and notifies about.
+LIVE_STATES: tuple[LiveStateName, ...] = ("active", "waiting", "idle")
 HealthLevel = Literal["healthy", "warning", "critical"]
 MappingMethod = Literal["pid-file", "open-file", "lock-file", "cwd", "none"]
 

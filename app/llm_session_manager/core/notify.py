@@ -30,28 +30,18 @@ from typing import Literal, Protocol
 
 from llm_session_manager.config import Config
 from llm_session_manager.core.errors import StoreError
-from llm_session_manager.core.models import Recommendation, Session, SessionKey, Snapshot
+from llm_session_manager.core.formatting import agent_label
+from llm_session_manager.core.models import (
+    LIVE_STATES,
+    Recommendation,
+    Session,
+    SessionKey,
+    Snapshot,
+)
 
 log = logging.getLogger(__name__)
 
 Condition = Literal["critical", "waiting"]
-LIVE_STATES = ("active", "waiting", "idle")
-
-AGENT_LABELS: dict[str, str] = {
-    "claude-code": "Claude Code",
-    "codex": "Codex",
-    "cursor": "Cursor",
-    "copilot-vscode": "Copilot (VS Code)",
-    "copilot-cli": "Copilot CLI",
-    "gemini": "Gemini CLI",
-    "opencode": "opencode",
-}
-
-
-def agent_label(agent: str) -> str:
-    return AGENT_LABELS.get(agent, agent)
-
-
 def session_name(session: Session) -> str:
     """What a person calls the session: its project, else its title, else its short id."""
     return session.project or session.facts.title or session.key.session_id[:8]

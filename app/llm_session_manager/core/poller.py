@@ -22,6 +22,7 @@ from llm_session_manager.core.assembly import JUDGEMENT_REFRESH, Assembler, User
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.file_index import FileIndex
 from llm_session_manager.core.models import (
+    LIVE_STATES,
     HealthLevel,
     LiveState,
     Problem,
@@ -168,7 +169,7 @@ class Poller:
             self._sessions = {s.key: s for s in sessions}
             self._sessions_from = sessions
             self._level = health.aggregate_level(
-                s for s in sessions if s.state in ("active", "waiting", "idle")
+                s for s in sessions if s.state in LIVE_STATES
             )
         self._persist(dirty, now, problems)
         for problem in (self._store_problem, self._index.store_problem):

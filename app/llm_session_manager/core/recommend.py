@@ -24,11 +24,16 @@ from datetime import UTC, datetime, timedelta
 from llm_session_manager.config import Config
 from llm_session_manager.core.agent_commands import resume_command, start_command
 from llm_session_manager.core.health import format_minutes, format_tokens
-from llm_session_manager.core.models import Recommendation, Session, SessionKey, UsageSample
+from llm_session_manager.core.models import (
+    LIVE_STATES,
+    Recommendation,
+    Session,
+    SessionKey,
+    UsageSample,
+)
 from llm_session_manager.core.similarity import overlap, same_folder
 from llm_session_manager.core.usage_windows import place_usage, spent_between
 
-LIVE_STATES = ("active", "waiting", "idle")
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 _SHOWN = 5  # evidence items named in a reason; the count says how many there are
 

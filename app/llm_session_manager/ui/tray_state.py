@@ -12,14 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from llm_session_manager.core.formatting import agent_label
 from llm_session_manager.core.health import format_tokens
-from llm_session_manager.core.models import Session, SessionKey, Snapshot
-from llm_session_manager.core.notify import (
-    LIVE_STATES,
-    agent_label,
-    critical_reason,
-    session_name,
-)
+from llm_session_manager.core.models import LIVE_STATES, Session, SessionKey, Snapshot
+from llm_session_manager.core.notify import critical_reason, session_name
 from llm_session_manager.core.quiet_hours import QuietHours
 
 TrayLevel = Literal["healthy", "warning", "critical", "idle"]
