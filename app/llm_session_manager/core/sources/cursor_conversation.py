@@ -29,7 +29,7 @@ from llm_session_manager.core.sources.cursor_db import (
     open_readonly,
     tables,
 )
-from llm_session_manager.core.sources.cursor_records import header_bubble_ids
+from llm_session_manager.core.sources.cursor_records import error_text, header_bubble_ids
 from llm_session_manager.core.sources.json_values import as_dict, as_list, as_str, to_time
 from llm_session_manager.core.sources.tool_summary import result_text, summarize_args
 
@@ -108,7 +108,7 @@ def bubble_turns(doc: Mapping[str, Any]) -> list[Turn]:
     tool = as_dict(doc.get("toolFormerData"))
     if tool:
         out += _tool_turns(tool, when)
-    error = _error_text(doc.get("errorDetails"))
+    error = error_text(doc.get("errorDetails"))
     if error:
         out.append(Turn("error", error, is_error=True, timestamp=when))
     return out
@@ -123,7 +123,7 @@ def _tool_turns(tool: dict[str, Any], when: datetime | None) -> list[Turn]:
     result = tool.get("result")
     failed = status == "error"
     if result is not None or failed:
-        text = result_text(result) or _error_text(tool.get("error")) or ""
+        text = result_text(result) or error_text(tool.get("error")) or ""
         out.append(Turn("tool_result", text, name, is_error=failed, timestamp=when))
     return out
 
@@ -137,20 +137,9 @@ def _tab_turns(bubbles: list[Any]) -> Iterator[Turn]:
         when = to_time(doc.get("createdAt"))
         if kind in ("user", "ai") and text:
             yield Turn("user" if kind == "user" else "assistant", text, timestamp=when)
-        error = _error_text(doc.get("errorDetails")) or _error_text(doc.get("aiStreamingError"))
+        error = error_text(doc.get("errorDetails")) or error_text(doc.get("aiStreamingError"))
         if kind == "ai" and error:
             yield Turn("error", error, is_error=True, timestamp=when)
-
-
-def _error_text(value: Any) -> str | None:
-    if isinstance(value, str) and value:
-        return value
-    details = as_dict(value)
-    for key in ("message", "title", "error"):
-        text = as_str(details.get(key))
-        if text:
-            return text
-    return "error" if details else None
 
 
 def _json(value: bytes | str | None, builder: ConversationBuilder) -> dict[str, Any] | None:

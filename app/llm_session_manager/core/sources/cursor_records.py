@@ -83,7 +83,8 @@ def _model(value: Any) -> str | None:
     return None if name is None or name.lower() in _AUTO_MODELS else name
 
 
-def _error_text(value: Any) -> str | None:
+def error_text(value: Any) -> str | None:
+    """What a bubble's error field says: a string, or a details object's message."""
     if isinstance(value, str) and value:
         return value
     details = as_dict(value)
@@ -116,7 +117,7 @@ def bubble_from_doc(doc: Mapping[str, Any]) -> Bubble | None:
         or to_time(timing.get("clientEndTime"))
         or to_time(timing.get("clientRpcSendTime")),
         tool_error=tool.get("status") == "error",
-        error=_error_text(doc.get("errorDetails")),
+        error=error_text(doc.get("errorDetails")),
     )
 
 
@@ -131,7 +132,7 @@ def bubble_from_chat_tab(doc: Mapping[str, Any]) -> Bubble | None:
         text=text,
         model=_model(doc.get("modelType")),
         at=to_time(doc.get("createdAt")),
-        error=_error_text(doc.get("errorDetails")) or _error_text(doc.get("aiStreamingError")),
+        error=error_text(doc.get("errorDetails")) or error_text(doc.get("aiStreamingError")),
     )
 
 

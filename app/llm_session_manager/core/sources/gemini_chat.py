@@ -48,7 +48,7 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _parts_text(content: Any) -> str | None:
+def parts_text(content: Any) -> str | None:
     """Text of a message's content: a string, or a list of parts with `text`."""
     if isinstance(content, str):
         return content or None
@@ -187,14 +187,14 @@ class ChatAccumulator:
             if old is None:
                 self._on_user(msg_id, msg, ts, replay)
         elif old is None:
-            text = _parts_text(msg.get("content")) or "API error"
+            text = parts_text(msg.get("content")) or "API error"
             self.msgs[msg_id] = {"t": "e", "ts": ts}
             self._remember(text[:MESSAGE_CHARS], ts)
             if not replay:
                 self.turn_hint = "turn_done"
 
     def _on_user(self, msg_id: str, msg: dict[str, Any], ts: str | None, replay: bool) -> None:
-        text = _parts_text(msg.get("content"))
+        text = parts_text(msg.get("content"))
         if text is not None and text.startswith(_SESSION_CONTEXT):
             match = _WORKSPACE_DIR.search(text)
             if match and self.workspace_dir is None:
@@ -219,7 +219,7 @@ class ChatAccumulator:
         model = _text(msg.get("model"))
         calls = msg.get("toolCalls")
         calls = calls if isinstance(calls, list) else []
-        has_text = _parts_text(msg.get("content")) is not None
+        has_text = parts_text(msg.get("content")) is not None
         if model is not None and (not replay or self.model is None):
             self.model = model
         if old is None:

@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 
 from llm_session_manager.core.conversation import Conversation, ConversationBuilder, Turn
+from llm_session_manager.core.sources.gemini_chat import parts_text
 from llm_session_manager.core.sources.gemini_legacy import LegacyScanner
 from llm_session_manager.core.sources.iso_time import parse_time
 from llm_session_manager.core.sources.tool_summary import result_text, summarize_args
@@ -169,7 +170,7 @@ def _turns(msg: dict[str, Any]) -> list[Turn]:
     kind = msg.get("type")
     ts = msg.get("timestamp")
     when = parse_time(ts) if isinstance(ts, str) else None
-    text = (_parts_text(msg.get("content")) or "").strip()
+    text = (parts_text(msg.get("content")) or "").strip()
     if kind == "user":
         # Parts without text are tool results going back to the model: the reply's tool calls
         # already carry them.
@@ -220,12 +221,3 @@ def _result(result: object) -> str:
 
 def _display(value: object) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _parts_text(content: object) -> str | None:
-    if isinstance(content, str):
-        return content or None
-    if not isinstance(content, list):
-        return None
-    texts = [p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
-    return "\n".join(texts) or None
