@@ -7,7 +7,6 @@ sessions are live (idle, matched by cwd) and the rest ended, as the poller decid
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,11 +15,11 @@ from typing import Any
 from llm_session_manager.config import Config
 from llm_session_manager.core.models import SessionKey, Snapshot
 from llm_session_manager.core.poller import Poller
-from llm_session_manager.core.processes import ProcessInfo, ProcessTable
+from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.sources.registry import build_sources
 from llm_session_manager.core.tokens import count_tokens
+from process_dumps import load_dump
 
-LIVE = Path(__file__).resolve().parent / "data" / "real-clients" / "live"
 DUMPS = ("codex-process-tree.json", "claude-process-busy.json")
 
 # Sessions of the sample home, by what a test needs of them.
@@ -32,30 +31,11 @@ ODD_PATH = SessionKey("claude-code", "24237997-fab8-43e0-93cd-29f8ded17d6b")  # 
 CODEX_LIVE = SessionKey("codex", "01a20fd1-4b89-7f80-8a4c-8dc40102662d")  # idle, cxapp
 
 
-def _dump(name: str) -> list[ProcessInfo]:
-    """A dump holds one or more pretty-printed JSON objects, one per process."""
-    text = (LIVE / name).read_text()
-    decoder = json.JSONDecoder()
-    infos: list[ProcessInfo] = []
-    pos = 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            return infos
-        obj: dict[str, Any]
-        obj, pos = decoder.raw_decode(text, pos)
-        infos.append(
-            ProcessInfo(
-                pid=obj["pid"], name=obj["name"], exe=obj["exe"], cmdline=tuple(obj["cmdline"]),
-                create_time=obj["create_time"], ppid=obj["ppid"], cwd=obj["cwd"],
-                open_files=tuple(obj["open_files"]),
-            )
-        )
+
 
 
 def recorded_processes() -> ProcessTable:
-    return ProcessTable({p.pid: p for name in DUMPS for p in _dump(name)})
+    return ProcessTable({p.pid: p for name in DUMPS for p in load_dump(name)})
 
 
 def sample_poller(

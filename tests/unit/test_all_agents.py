@@ -8,8 +8,6 @@ Cursor and VS Code keep them on Linux (`~/.config/<product>/User/workspaceStorag
 from __future__ import annotations
 
 import json
-import shutil
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -17,30 +15,15 @@ from typing import Any
 
 import pytest
 
+from every_agent_home import add_every_agent
 from llm_session_manager.core.sources.registry import SOURCE_MODULES
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-OPENCODE_HOME = DATA / "real-clients" / "opencode-home"
-CURSOR_DB = DATA / "public" / "cursor" / "slevin48-cursor-history__workspace-state.reduced.vscdb"
-COPILOT_CHAT = DATA / "public" / "copilot-vscode" / "splitrail__copilot.trimmed.json"
 AGENTS = {"claude-code", "codex", "gemini", "copilot-cli", "opencode", "cursor", "copilot-vscode"}
 
 
 @pytest.fixture
 def all_home(sample_home: Path) -> Path:
-    shutil.copytree(OPENCODE_HOME / ".local", sample_home / ".local", dirs_exist_ok=True)
-    cursor_ws = sample_home / ".config" / "Cursor" / "User" / "workspaceStorage" / "a1b2c3"
-    cursor_ws.mkdir(parents=True)
-    shutil.copy(CURSOR_DB, cursor_ws / "state.vscdb")
-    (cursor_ws / "workspace.json").write_text(json.dumps({"folder": "file:///home/dev/src/cur"}))
-    code_ws = sample_home / ".config" / "Code" / "User" / "workspaceStorage" / "d4e5f6"
-    (code_ws / "chatSessions").mkdir(parents=True)
-    document = json.loads(COPILOT_CHAT.read_text())
-    shutil.copy(COPILOT_CHAT, code_ws / "chatSessions" / f"{document['sessionId']}.json")
-    (code_ws / "workspace.json").write_text(json.dumps({"folder": "file:///home/dev/src/vs"}))
-    for path in sample_home.rglob("*"):
-        path.chmod(path.stat().st_mode | stat.S_IWUSR)
-    return sample_home
+    return add_every_agent(sample_home)
 
 
 def run_cli(data_dir: Path, home: Path, *args: str) -> str:

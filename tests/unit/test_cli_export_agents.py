@@ -4,18 +4,12 @@ record: Gemini CLI, Copilot CLI, Copilot Chat, Cursor and opencode, in one prepa
 from __future__ import annotations
 
 import json
-import shutil
-import stat
 from pathlib import Path
 
 import pytest
 
+from every_agent_home import add_every_agent
 from llm_session_manager.cli import main
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-OPENCODE_HOME = DATA / "real-clients" / "opencode-home"
-CURSOR_DB = DATA / "public" / "cursor" / "slevin48-cursor-history__workspace-state.reduced.vscdb"
-COPILOT_CHAT = DATA / "public" / "copilot-vscode" / "splitrail__copilot.trimmed.json"
 
 # agent -> (session, start of its first prompt, roles the exported conversation must hold)
 SESSIONS = {
@@ -36,18 +30,7 @@ SESSIONS = {
 def env(sample_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The real clients' home plus opencode's database and the editors' sample files placed
     where Cursor and VS Code keep them on Linux; HOME points at it, agent variables cleared."""
-    shutil.copytree(OPENCODE_HOME / ".local", sample_home / ".local", dirs_exist_ok=True)
-    cursor_ws = sample_home / ".config" / "Cursor" / "User" / "workspaceStorage" / "a1b2c3"
-    cursor_ws.mkdir(parents=True)
-    shutil.copy(CURSOR_DB, cursor_ws / "state.vscdb")
-    (cursor_ws / "workspace.json").write_text(json.dumps({"folder": "file:///home/dev/src/cur"}))
-    code_ws = sample_home / ".config" / "Code" / "User" / "workspaceStorage" / "d4e5f6"
-    (code_ws / "chatSessions").mkdir(parents=True)
-    session_id = json.loads(COPILOT_CHAT.read_text())["sessionId"]
-    shutil.copy(COPILOT_CHAT, code_ws / "chatSessions" / f"{session_id}.json")
-    (code_ws / "workspace.json").write_text(json.dumps({"folder": "file:///home/dev/src/vs"}))
-    for path in sample_home.rglob("*"):
-        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    add_every_agent(sample_home)
     monkeypatch.setenv("HOME", str(sample_home))
     for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
                  "GEMINI_CLI_HOME", "COPILOT_HOME", "OPENCODE_DB", "APPDATA"):  # fmt: skip

@@ -18,9 +18,8 @@ import pytest
 
 from llm_session_manager.core.live import claude_live, codex_live, read_proc_start
 from llm_session_manager.core.models import LiveState, SessionFacts, SessionKey
-from llm_session_manager.core.processes import ProcessInfo, ProcessTable
-
-LIVE = Path(__file__).resolve().parents[1] / "data" / "real-clients" / "live"
+from llm_session_manager.core.processes import ProcessTable
+from process_dumps import LIVE, load_dump
 
 CLAUDE_PID = 14985  # the pid in claude-sessions-pid-file.json
 CLAUDE_SID = "984fb08c-2335-4d98-8a9a-ba9fc10c3c14"
@@ -31,34 +30,6 @@ CODEX_TUI, CODEX_LAUNCHER, CODEX_APP_SERVER, CODEX_UPDATER = 18653, 18641, 18677
 CODEX_SID = "01a20fd1-4b89-7f80-8a4c-8dc40102662d"  # the interactive thread in the dump
 CODEX_OTHER_SID = "01a20fd1-0a0e-7dd0-be8f-cc771d4a140a"  # an exec thread, same cwd
 CXAPP = "/home/dev/src/cxapp"
-
-
-def load_dump(name: str) -> list[ProcessInfo]:
-    """The dump files hold one or more pretty-printed JSON objects, one per process."""
-    text = (LIVE / name).read_text()
-    decoder = json.JSONDecoder()
-    infos: list[ProcessInfo] = []
-    pos = 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            return infos
-        obj, pos = decoder.raw_decode(text, pos)
-        infos.append(_info(obj))
-
-
-def _info(obj: dict[str, Any]) -> ProcessInfo:
-    return ProcessInfo(
-        pid=obj["pid"],
-        name=obj["name"],
-        exe=obj["exe"],
-        cmdline=tuple(obj["cmdline"]),
-        create_time=obj["create_time"],
-        ppid=obj["ppid"],
-        cwd=obj["cwd"],
-        open_files=tuple(obj["open_files"]),
-    )
 
 
 def stat_line(pid: int, comm: str, start_ticks: int) -> str:

@@ -7,7 +7,6 @@ sessions are built from the records those clients wrote. In-use files are create
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,35 +16,17 @@ import pytest
 from llm_session_manager.core.live_copilot import copilot_live
 from llm_session_manager.core.live_gemini import gemini_live
 from llm_session_manager.core.models import LiveState, SessionFacts, SessionKey
-from llm_session_manager.core.processes import ProcessInfo, ProcessTable
+from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.sources.copilot_cli import CopilotCliSource
 from llm_session_manager.core.sources.gemini import GeminiSource
 from llm_session_manager.core.tail import Cursor, FileStat, read_appended
+from process_dumps import load_dump
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "real-clients"
-LIVE = DATA / "live"
 GEMINI_LATEST = "ae3c08d0-3a4c-40ff-b0aa-4305112bcd7b"  # the newest chat in /home/dev/src/gmapp
 COPILOT_OPEN = "80f4e48c-0a72-485c-b74d-493a85bb25aa"  # its in-use file is open in the dump
 COPILOT_OTHER = "3d22299d-94e3-4425-82df-62793dd5d687"
 COPILOT_NATIVE, COPILOT_LAUNCHER = 4427, 4415
-
-
-def load_dump(name: str) -> list[ProcessInfo]:
-    text = (LIVE / name).read_text()
-    decoder = json.JSONDecoder()
-    infos, pos = [], 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            return infos
-        obj, pos = decoder.raw_decode(text, pos)
-        infos.append(_info(obj))
-
-
-def _info(obj: dict[str, Any]) -> ProcessInfo:
-    return ProcessInfo(obj["pid"], obj["name"], obj["exe"], tuple(obj["cmdline"]),
-                       obj["create_time"], obj["ppid"], obj["cwd"], tuple(obj["open_files"]))
 
 
 def build(source: GeminiSource | CopilotCliSource) -> dict[str, SessionFacts]:
