@@ -10,12 +10,32 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QImage
 
 from llm_session_manager.config import Config
+from llm_session_manager.core.poller import Poller
 from llm_session_manager.paths import AppPaths
 from llm_session_manager.store.repo import Store
 from llm_session_manager.ui.main_window import MainWindow
 from llm_session_manager.ui.usage_chart import FILL_COLOUR, UsageChart
 from llm_session_manager.ui.worker import PollerHost
 from window_facts import COMPACTED, StepClock, replay, sample_poller, transcript_of
+
+
+def chart_of(qtbot, tmp_path: Path, poller: Poller, points: int) -> UsageChart:
+    """The details chart of the compacted session in a window over `poller`, once it shows at
+    least `points` points (drawn from what the poller thread sends)."""
+    host = PollerHost(poller, 600_000)
+    window = MainWindow(host, Config(), AppPaths.under(tmp_path / "app"))
+    qtbot.addWidget(window)
+    host.worker.snapshot_ready.connect(window.on_snapshot)
+    try:
+        host.start()
+        qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=10_000)
+        window.resize(1100, 800)
+        window.show_session(COMPACTED)
+        chart = window.details.chart
+        qtbot.waitUntil(lambda: len(chart.series.points) >= points, timeout=10_000)
+    finally:
+        assert host.shutdown()
+    return chart
 
 
 def test_chart_shows_history_with_the_compaction(qtbot, tmp_path: Path, sample_home: Path) -> None:
@@ -28,19 +48,9 @@ def test_chart_shows_history_with_the_compaction(qtbot, tmp_path: Path, sample_h
         clock.advance(3)
 
     replay(transcript_of(sample_home, COMPACTED), poll, steps=12)
-    host = PollerHost(poller, 600_000)
-    window = MainWindow(host, Config(), AppPaths.under(tmp_path / "app"))
-    qtbot.addWidget(window)
-    host.worker.snapshot_ready.connect(window.on_snapshot)
     try:
-        host.start()
-        qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=10_000)
-        window.resize(1100, 800)
-        window.show_session(COMPACTED)
-        chart = window.details.chart
-        qtbot.waitUntil(lambda: len(chart.series.points) >= 5, timeout=10_000)
+        chart = chart_of(qtbot, tmp_path, poller, 5)
     finally:
-        assert host.shutdown()
         store.close()
     series = chart.series
     totals = [p.total_tokens for p in series.points]
@@ -64,20 +74,8 @@ def test_a_session_older_than_the_app_is_drawn_from_its_records(
     """The app starts after the session ended: the store has one sample of it (the first poll's),
     and the chart still shows every request and the /compact, read by the poller thread."""
     store = Store.open(tmp_path / "sessions.db")
-    host = PollerHost(sample_poller(sample_home, store), 600_000)
-    window = MainWindow(host, Config(), AppPaths.under(tmp_path / "app"))
-    qtbot.addWidget(window)
-    host.worker.snapshot_ready.connect(window.on_snapshot)
     try:
-        host.start()
-        qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=10_000)
-        window.resize(1100, 800)
-        window.show_session(COMPACTED)
-        chart = window.details.chart
-        qtbot.waitUntil(lambda: len(chart.series.points) > 1, timeout=10_000)
-    finally:
-        assert host.shutdown()
-    try:
+        chart = chart_of(qtbot, tmp_path, sample_poller(sample_home, store), 2)
         samples = store.samples_for(COMPACTED)
     finally:
         store.close()

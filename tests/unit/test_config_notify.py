@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_config import load_text
 
 from llm_session_manager.config import (
     NOTIFY_CONDITIONS,
@@ -14,16 +15,8 @@ from llm_session_manager.config import (
     QuietHours,
     config_to_dict,
     default_config_text,
-    load_config,
 )
 from llm_session_manager.core.notify import Condition
-
-
-def load_text(tmp_path: Path, text: str) -> tuple[Config, list[str], list[str]]:
-    path = tmp_path / "config.yaml"
-    path.write_text(text, encoding="utf-8")
-    config, problems = load_config(path)
-    return config, [p.message for p in problems], [p.where for p in problems]
 
 
 def test_the_config_names_exactly_the_planners_conditions() -> None:
