@@ -84,8 +84,10 @@ def test_registered_sources_are_snapshot_sources(tmp_path: Path) -> None:
     for module in (cursor, copilot_vscode):
         source = module.create(AgentConfig(roots=("~/x/User",)), {}, tmp_path, count_tokens)
         assert isinstance(source, SnapshotSource)
-        # Cursor's agent transcripts keep their default root when only a user dir is configured.
-        extra = [tmp_path / ".cursor" / "projects"] if module is cursor else []
+        # Cursor's agent transcripts and chat stores keep their default roots when only a user
+        # dir is configured.
+        extra = ([tmp_path / ".cursor" / "projects", tmp_path / ".cursor" / "chats"]
+                 if module is cursor else [])
         assert list(source.roots()) == [tmp_path / "x" / "User", *extra]
 
 

@@ -236,7 +236,12 @@ def test_roots_per_os_and_from_the_config(tmp_path: Path) -> None:
     defaults = create(AgentConfig(), {}, tmp_path)
     assert tmp_path / ".cursor" / "projects" in defaults.roots()  # shown by `info`
     moved = create(AgentConfig(roots=(str(tmp_path / "ide" / "User"),)), {}, tmp_path)
-    assert moved.roots() == [tmp_path / "ide" / "User", tmp_path / ".cursor" / "projects"]
+    assert moved.roots() == [tmp_path / "ide" / "User", tmp_path / ".cursor" / "projects",
+                             tmp_path / ".cursor" / "chats"]
     both = create(AgentConfig(roots=(str(tmp_path / "ide" / "User"), "~/elsewhere/.cursor")),
                   {}, tmp_path)
-    assert both.roots() == [tmp_path / "ide" / "User", tmp_path / "elsewhere/.cursor/projects"]
+    assert both.roots() == [tmp_path / "ide" / "User", tmp_path / "elsewhere/.cursor/projects",
+                            tmp_path / "elsewhere/.cursor/chats"]
+    chats_only = create(AgentConfig(roots=("~/other/chats",)), {}, tmp_path)
+    assert chats_only.roots()[-2:] == [tmp_path / ".cursor" / "projects",
+                                       tmp_path / "other" / "chats"]

@@ -2,10 +2,11 @@
 
 `cursor-agent` is a shell script that execs the node binary shipped beside its bundle
 (`…/cursor-agent/versions/<version>/node …/index.js`); it writes no pid anywhere and holds no
-transcript open, so a running one maps to the most recent transcript session of its workspace
-("cwd"): the `--workspace` it was given, else its cwd. A transcript's folder is named after
-that workspace (the slug), so the two are compared encoded, which needs no resolved cwd; a session
-whose cwd was resolved matches by that too. Its state comes from the transcript's turn hint.
+transcript open, so a running one maps to the most recent session of its workspace ("cwd"): the
+`--workspace` it was given, else its cwd. A transcript's folder is named after that workspace (the
+slug), so the two are compared encoded, which needs no resolved cwd; a chat store's folder is the
+MD5 of the workspace path (formats.md §3.3); a session whose cwd is known matches by that too.
+Its state comes from the records' turn hint.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from llm_session_manager.core.live_match import exe_name, hint_state, merge, node_script, same_dir
 from llm_session_manager.core.models import LiveState, SessionFacts
 from llm_session_manager.core.processes import ProcessInfo, ProcessTable
+from llm_session_manager.core.sources.cursor_chats import is_chat_store
 from llm_session_manager.core.sources.cursor_slug import SlugResolver
 from llm_session_manager.core.sources.cursor_transcript_files import (
     is_transcript,
@@ -79,12 +81,29 @@ def _newest_in(
     best: str | None = None
     best_at = float("-inf")
     for session_id, facts in sessions.items():
-        if session_id in taken or not facts.paths or not is_transcript(facts.paths[0]):
+        if session_id in taken or not facts.paths or not _of_cli(facts.paths[0]):
             continue
-        slug = transcript_slug(facts.paths[0])
-        if not ((facts.cwd and same_dir(facts.cwd, folder)) or (slug and slugs.same(slug, folder))):
+        if not (facts.cwd and same_dir(facts.cwd, folder)) and not _named_for(
+                facts.paths[0], folder, slugs):
             continue
         at = facts.last_activity_at.timestamp() if facts.last_activity_at else float("-inf")
         if best is None or at > best_at:
             best, best_at = session_id, at
     return best
+
+
+def _of_cli(path: str) -> bool:
+    """Whether a session's record is one the CLI writes (not an IDE database)."""
+    return is_transcript(path) or is_chat_store(path)
+
+
+def _named_for(path: str, folder: str, slugs: SlugResolver) -> bool:
+    """Whether the record's folder is named after the workspace `folder`."""
+    if is_chat_store(path):
+        import hashlib  # only with a cursor-agent running; a few ms of every start-up otherwise
+
+        workspace_hash = os.path.basename(os.path.dirname(os.path.dirname(path)))
+        digest = hashlib.md5(folder.rstrip("/\\").encode(), usedforsecurity=False)
+        return workspace_hash == digest.hexdigest()
+    slug = transcript_slug(path)
+    return bool(slug and slugs.same(slug, folder))

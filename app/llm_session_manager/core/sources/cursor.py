@@ -1,5 +1,6 @@
-"""Cursor: conversations from the IDE's `state.vscdb` SQLite files (formats.md §3.1) and from
-the agent transcripts under `~/.cursor/projects` (§3.2, `cursor_transcripts.py`).
+"""Cursor: conversations from the IDE's `state.vscdb` SQLite files (formats.md §3.1), the agent
+transcripts under `~/.cursor/projects` (§3.2, `cursor_transcripts.py`) and the cursor-agent CLI's
+chat stores under `~/.cursor/chats` (§3.3, `cursor_chats.py`).
 
 `<user dir>/globalStorage/state.vscdb` holds the modern conversations (`cursorDiskKV`:
 `composerData:<id>`, `bubbleId:<composer>:<bubble>`); each `workspaceStorage/<hash>/state.vscdb`
@@ -17,6 +18,8 @@ A transcript's stem is a composer id, and the IDE agent writes transcripts of co
 database holds too: one session, whose database record wins whole (it has the title, model,
 recorded tokens and context a transcript lacks). So a transcript is read only when no database
 holds its composer with messages: the cursor-agent CLI's sessions, and IDE chats missing there.
+The CLI's chat store of a session wins over its transcript likewise: it has the name, the model,
+the workspace path and the context the transcript lacks.
 """
 
 from __future__ import annotations
@@ -25,21 +28,25 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.conversation import Conversation
 from llm_session_manager.core.models import LiveState, Problem, SessionFacts, SessionKey
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.sources.base import SnapshotRead, configured_roots
+from llm_session_manager.core.sources.cursor_chats import (
+    ChatStores,
+    default_chat_roots,
+    is_chat_store,
+)
 from llm_session_manager.core.sources.cursor_db import (
     BUSY_TIMEOUT_S,
     DbBusy,
     DbError,
+    digest,
     item_values,
     kv_prefix,
+    load_object,
     open_readonly,
     tables,
 )
@@ -50,6 +57,7 @@ from llm_session_manager.core.sources.cursor_records import (
     chat_tab_facts,
     composer_info,
     header_bubble_ids,
+    header_folders,
     inline_bubbles,
 )
 from llm_session_manager.core.sources.cursor_transcript_files import is_transcript
@@ -58,7 +66,6 @@ from llm_session_manager.core.sources.cursor_transcripts import (
     default_transcript_roots,
 )
 from llm_session_manager.core.sources.editor_dirs import (
-    uri_to_path,
     user_dirs,
     workspace_dirs,
     workspace_folder,
@@ -86,18 +93,21 @@ def create(
     home: Path,
     count_tokens: Callable[[str], int] | None = None,
 ) -> CursorSource:
-    """The source for the registry, from the configured roots: a folder named `projects` (or a
-    `.cursor` folder, meaning its `projects/`) holds agent transcripts, any other is a user dir
-    (`…/Cursor/User`). A kind with no root configured keeps its OS default, so a config that
-    moved the IDE's user dir still finds the transcripts."""
+    """The source for the registry, from the configured roots: a folder named `projects` holds
+    agent transcripts, one named `chats` the CLI's chat stores, a `.cursor` folder both; any other
+    is a user dir (`…/Cursor/User`). A kind with no root configured keeps its OS default, so a
+    config that moved the IDE's user dir still finds the transcripts."""
     configured = configured_roots(agent_config, home)
     transcripts = [r if r.name == "projects" else r / "projects"
                    for r in configured if r.name in ("projects", ".cursor")]  # fmt: skip
-    dirs = [r for r in configured if r.name not in ("projects", ".cursor")]
+    chats = [r if r.name == "chats" else r / "chats"
+             for r in configured if r.name in ("chats", ".cursor")]  # fmt: skip
+    dirs = [r for r in configured if r.name not in ("projects", "chats", ".cursor")]
     return CursorSource(
         dirs or default_user_dirs(env, home),
         count_tokens=count_tokens,
         transcript_roots=transcripts or default_transcript_roots(env, home),
+        chat_roots=chats or default_chat_roots(env, home),
     )
 
 
@@ -154,6 +164,7 @@ class CursorSource:
         count_tokens: Callable[[str], int] | None = None,
         busy_timeout: float = BUSY_TIMEOUT_S,
         transcript_roots: Sequence[Path] = (),
+        chat_roots: Sequence[Path] = (),
     ) -> None:
         self._dirs = list(dirs)
         self._count_tokens = count_tokens
@@ -161,11 +172,12 @@ class CursorSource:
         self._workspaces: dict[str, _Workspace] = {}
         self._globals: dict[str, _Global] = {}
         self._transcripts = Transcripts(transcript_roots, count_tokens)
+        self._chats = ChatStores(chat_roots, count_tokens, busy_timeout)
         self._global_dbs: list[str] = []
         self._peek = ComposerPeek(busy_timeout)  # global databases not read in this process
 
     def roots(self) -> Sequence[Path]:
-        return [*self._dirs, *self._transcripts.roots()]
+        return [*self._dirs, *self._transcripts.roots(), *self._chats.roots()]
 
     def watched(self) -> list[str]:
         found: list[str] = []
@@ -181,13 +193,14 @@ class CursorSource:
             del self._globals[db]
         self._global_dbs = [db for db in found if _is_global(db) and not db.endswith("-wal")]
         self._peek.keep_only(listed)
-        return found + self._transcripts.watched()
+        return found + self._transcripts.watched() + self._chats.watched()
 
     def read(self, changed: Sequence[str]) -> SnapshotRead:
         by_db: dict[str, list[str]] = {}
         transcripts = [path for path in changed if self._transcripts.owns(path)]
+        chats = [path for path in changed if self._chats.owns(path)]
         for path in changed:
-            if self._transcripts.owns(path):
+            if self._transcripts.owns(path) or self._chats.owns(path):
                 continue
             db = path[: -len("-wal")] if path.endswith("-wal") else path
             by_db.setdefault(db, []).append(path)
@@ -216,6 +229,12 @@ class CursorSource:
                 out[facts.key] = facts
         if counter.failure:
             problems.append(Problem(AGENT, counter.failure))
+        if chats:
+            stores = self._chats.read(chats)
+            for facts in stores.facts:
+                out.setdefault(facts.key, facts)
+            problems += stores.problems
+            retry += stores.retry
         if not transcripts:
             return SnapshotRead(tuple(out.values()), tuple(problems), tuple(retry))
         # After the databases, so a composer read from one in this poll is known to be held.
@@ -232,6 +251,12 @@ class CursorSource:
 
         if not facts.paths:
             return Conversation(unavailable="no Cursor database is known for this conversation")
+        if is_chat_store(facts.paths[0]):
+            from llm_session_manager.core.sources.cursor_chat_conversation import (
+                read_chat_conversation,
+            )
+
+            return read_chat_conversation(facts.paths[0], self._timeout)
         if is_transcript(facts.paths[0]):
             from llm_session_manager.core.sources.cursor_transcript_conversation import (
                 read_transcript_conversation,
@@ -261,7 +286,7 @@ class CursorSource:
         folder = workspace_folder(os.path.dirname(db))
         own: dict[str, SessionFacts] = {}
         heads: set[str] = set()
-        composers = _load(values.get(COMPOSERS_KEY), db, COMPOSERS_KEY, problems)
+        composers = load_object(values.get(COMPOSERS_KEY), db, COMPOSERS_KEY, problems)
         for item in as_list(composers.get("allComposers")):
             doc = as_dict(item)
             cid = as_str(doc.get("composerId"))
@@ -272,7 +297,7 @@ class CursorSource:
             facts = build_facts(info, inline_bubbles(doc), counter)
             if facts is not None:
                 own[cid] = facts
-        chat = _load(values.get(CHAT_KEY), db, CHAT_KEY, problems)
+        chat = load_object(values.get(CHAT_KEY), db, CHAT_KEY, problems)
         for tab in as_list(chat.get("tabs")):
             facts = chat_tab_facts(as_dict(tab), folder, db, counter)
             if facts is not None:
@@ -290,33 +315,36 @@ class CursorSource:
             rows = kv_prefix(conn, COMPOSER_PREFIX) if "cursorDiskKV" in names else []
             for key, value in rows:
                 cid = key[len(COMPOSER_PREFIX):]
-                digest = _digest(value)
+                stamp = digest(value)
                 known = old.composers.get(cid)
-                if known is not None and known.digest == digest:
+                if known is not None and known.digest == stamp:
                     fresh.composers[cid] = known  # unchanged document: keep, skip its bubbles
                     continue
-                raw_docs[cid] = (digest, value)
+                raw_docs[cid] = (stamp, value)
                 raw_bubbles[cid] = kv_prefix(conn, f"bubbleId:{cid}:")
         # Parsed after the connection is closed, so no lock is held longer than the reads.
-        fresh.folders = _header_folders(_load(headers.get(HEADERS_KEY), db, HEADERS_KEY, problems))
-        for cid, (digest, value) in raw_docs.items():
-            doc = _load(value, db, f"{COMPOSER_PREFIX}{cid}", problems)
+        heads = load_object(headers.get(HEADERS_KEY), db, HEADERS_KEY, problems)
+        fresh.folders = header_folders(heads)
+        for cid, (stamp, value) in raw_docs.items():
+            doc = load_object(value, db, f"{COMPOSER_PREFIX}{cid}", problems)
             info = replace(composer_info(doc, cid), paths=(db,))
             ids = header_bubble_ids(doc)
             if ids is None or not ids:
                 bubbles = inline_bubbles(doc)
             else:
                 by_id = {key.rsplit(":", 1)[-1]: val for key, val in raw_bubbles[cid]}
-                parsed = (bubble_from_doc(_load(by_id[i], db, i, problems))
+                parsed = (bubble_from_doc(load_object(by_id[i], db, i, problems))
                           for i in ids if i in by_id)
                 bubbles = [b for b in parsed if b is not None]
-            fresh.composers[cid] = _Composer(digest, build_facts(info, bubbles, counter))
+            fresh.composers[cid] = _Composer(stamp, build_facts(info, bubbles, counter))
         self._globals[db] = fresh
         self._peek.forget(db)
 
     def _ide_holds(self, cid: str) -> bool | None:
-        """Whether an IDE database holds the composer with its messages; None when a database
-        that must be asked is busy."""
+        """Whether an IDE database (or the CLI's chat store) holds the composer with its
+        messages; None when a database that must be asked is busy."""
+        if self._chats.holds(cid):
+            return True
         if any(cid in workspace.own for workspace in self._workspaces.values()):
             return True
         for db in self._global_dbs:
@@ -362,35 +390,3 @@ class CursorSource:
             if cid in workspace.heads and workspace.folder and _user_dir(db) == user:
                 return workspace.folder
         return cache.folders.get(cid)
-
-
-def _digest(value: bytes | str) -> bytes:
-    import hashlib  # only where Cursor is in use; a few ms of every start-up otherwise
-
-    data = value.encode() if isinstance(value, str) else value
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def _load(value: bytes | str | None, db: str, key: str, problems: list[Problem]) -> dict[str, Any]:
-    """A JSON object from a database value; {} (and a problem) when it is not one."""
-    if value is None:
-        return {}
-    try:
-        data = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        problems.append(Problem(db, f"{key}: not JSON ({exc})"))
-        return {}
-    return as_dict(data)
-
-
-def _header_folders(doc: dict[str, Any]) -> dict[str, str]:
-    """composerId -> folder from the global heads list some builds keep (formats.md §3.1)."""
-    folders: dict[str, str] = {}
-    for item in as_list(doc.get("allComposers")):
-        head = as_dict(item)
-        cid = as_str(head.get("composerId"))
-        uri = as_dict(as_dict(head.get("workspaceIdentifier")).get("uri"))
-        folder = as_str(uri.get("fsPath")) or uri_to_path(as_str(uri.get("external")) or "")
-        if cid and folder:
-            folders[cid] = folder
-    return folders

@@ -18,6 +18,12 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import orjson
+
+from llm_session_manager.core.models import Problem
+from llm_session_manager.core.sources.json_values import as_dict
 
 BUSY_TIMEOUT_S = 0.05
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
@@ -104,3 +110,24 @@ def kv_value(conn: sqlite3.Connection, key: str) -> bytes | str | None:
     """One `cursorDiskKV` value, so a long conversation is read a message at a time."""
     row = conn.execute("SELECT value FROM cursorDiskKV WHERE key = ?", (key,)).fetchone()
     return None if row is None else row[0]
+
+
+def digest(value: bytes | str) -> bytes:
+    import hashlib  # only where Cursor is in use; a few ms of every start-up otherwise
+
+    data = value.encode() if isinstance(value, str) else value
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def load_object(
+    value: bytes | str | None, db: str, key: str, problems: list[Problem]
+) -> dict[str, Any]:
+    """A JSON object from a database value; {} (and a problem) when it is not one."""
+    if value is None:
+        return {}
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        problems.append(Problem(db, f"{key}: not JSON ({exc})"))
+        return {}
+    return as_dict(data)

@@ -29,6 +29,7 @@ from llm_session_manager.core.models import (
     SessionKey,
     Usage,
 )
+from llm_session_manager.core.sources.editor_dirs import uri_to_path
 from llm_session_manager.core.sources.json_values import (
     FIRST_PROMPT_CHARS,
     as_dict,
@@ -286,3 +287,16 @@ def chat_tab_facts(
         paths=(path,),
     )
     return build_facts(info, bubbles, count)
+
+
+def header_folders(doc: dict[str, Any]) -> dict[str, str]:
+    """composerId -> folder from the global heads list some builds keep (formats.md §3.1)."""
+    folders: dict[str, str] = {}
+    for item in as_list(doc.get("allComposers")):
+        head = as_dict(item)
+        cid = as_str(head.get("composerId"))
+        uri = as_dict(as_dict(head.get("workspaceIdentifier")).get("uri"))
+        folder = as_str(uri.get("fsPath")) or uri_to_path(as_str(uri.get("external")) or "")
+        if cid and folder:
+            folders[cid] = folder
+    return folders
