@@ -192,3 +192,42 @@ def test_the_registry_source_reads_the_home_state_file(tmp_path: Path) -> None:
     write(home / ".claude" / ".claude.json", excerpt())
     session = build_all(claude_code.create(AgentConfig(), env, home))[INTERACTIVE]
     assert session.context.window_source == "record"
+
+
+def test_a_window_recorded_after_the_last_line_reaches_the_ended_session(tmp_path: Path) -> None:
+    """The CLI writes the state file at exit, after the transcript's last line: the session is
+    built again from its saved state, without its transcript being read again."""
+    from llm_session_manager.core.poller import Poller
+    from llm_session_manager.core.processes import ProcessTable
+    from llm_session_manager.store.repo import Store
+
+    home = tmp_path / "home"
+    shutil.copytree(CONFIG_DIR, home / ".claude")
+    state = home / ".claude.json"
+    key = SessionKey("claude-code", INTERACTIVE)
+
+    def poller() -> Poller:
+        store = Store.open(tmp_path / "data" / "store.db")
+        # A table that gives this model 200k, as it was before 1M became its native window.
+        config = Config(model_windows=(("claude-opus-4-8", 200_000),))
+        return Poller([claude_code.create(AgentConfig(), {}, home)], store, config,
+                      scan_processes=ProcessTable)  # fmt: skip
+
+    first = poller()
+    context = {s.key: s for s in first.poll_once().sessions}[key].facts.context
+    assert (context.window, context.window_source) == (200_000, "table")  # nothing recorded yet
+
+    write(state, excerpt())  # the CLI exits
+    after = first.poll_once()
+    context = {s.key: s for s in after.sessions}[key].facts.context
+    assert (context.window, context.window_source) == (1_000_000, "record")
+    assert after.bytes_read == 0  # built again from what was kept, no transcript read again
+    assert first.last_stats.sessions_rebuilt == 1  # that session only
+    first.poll_once()
+    assert first.last_stats.sessions_rebuilt == 0  # and once
+
+    # A new process (the next CLI run) finds the figure stored and builds nothing again.
+    later = poller()
+    snapshot = later.poll_once()
+    assert {s.key: s for s in snapshot.sessions}[key].facts.context.window == 1_000_000
+    assert later.last_stats.sessions_rebuilt == 0

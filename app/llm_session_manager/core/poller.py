@@ -36,7 +36,7 @@ from llm_session_manager.core.models import (
     UsageWindow,
 )
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.sources.base import SnapshotSource, Source
+from llm_session_manager.core.sources.base import OutdatedFacts, SnapshotSource, Source
 
 if TYPE_CHECKING:
     from llm_session_manager.core.advice import Advice, Advisor
@@ -72,6 +72,9 @@ class Poller:
         self._line_sources: dict[str, Source] = {
             s.agent: s for s in sources if not isinstance(s, SnapshotSource)
         }
+        self._outdating: list[OutdatedFacts] = [
+            s for s in self._line_sources.values() if isinstance(s, OutdatedFacts)
+        ]
         self._store = store
         self._config = config
         self._clock = clock
@@ -143,7 +146,7 @@ class Poller:
         changes = self._index.read_changes(self._sources, max_line, problems, cancelled)
         # An imported session keeps the facts it was imported with: files that carry its id
         # (the same session on this machine) neither rebuild it nor reset its imported flag.
-        dirty = changes.dirty - self._user.imported
+        dirty = (changes.dirty | self._outdated()) - self._user.imported
         for replaced in changes.replaced:
             if replaced.key in dirty:
                 self._facts[replaced.key] = replaced
@@ -205,6 +208,18 @@ class Poller:
             files_read=files_read,
             files_seen=files_seen,
         )
+
+    def _outdated(self) -> set[SessionKey]:
+        """Sessions a source must build again though none of their files changed."""
+        found: set[SessionKey] = set()
+        for source in self._outdating:
+            try:
+                stale = source.outdated(self._facts_by_agent().get(source.agent, {}))
+            except (OSError, ValueError) as exc:
+                log.warning("cannot tell outdated %s sessions: %s", source.agent, exc)
+                continue
+            found |= {SessionKey(source.agent, sid) for sid in stale}
+        return found
 
     def _advisor_for(self) -> Advisor:
         # Imported on first use: recommendations and usage windows are for the commands (and the

@@ -104,6 +104,17 @@ class SnapshotSource(Protocol):
 
 
 @runtime_checkable
+class OutdatedFacts(Protocol):
+    """Optional for a line source whose facts also depend on a file outside the sessions' own
+    (Claude Code's state file): which of `sessions` (by id) must be built again now, though
+    none of their files changed."""
+
+    agent: str
+
+    def outdated(self, sessions: Mapping[str, SessionFacts]) -> set[str]: ...
+
+
+@runtime_checkable
 class ConversationReader(Protocol):
     """Optional for a source: reads a session's conversation (for exports and briefs).
 

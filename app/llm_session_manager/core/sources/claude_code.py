@@ -125,6 +125,19 @@ class ClaudeCodeSource:
     def roots(self) -> list[Path]:
         return [d / "projects" for d in self._config_dirs]
 
+    def outdated(self, sessions: Mapping[str, SessionFacts]) -> set[str]:
+        """Sessions whose window the state file recorded since they were built (OutdatedFacts):
+        the CLI writes it at exit, after the transcript's last line."""
+        stale: set[str] = set()
+        for sid in self._recorded.changed():
+            facts = sessions.get(sid)
+            if facts is None:
+                continue
+            window = self._recorded.window(sid, facts.model)
+            if window is not None and window != facts.context.window:
+                stale.add(sid)
+        return stale
+
     def discover(self) -> list[TrackedFile]:
         found: list[TrackedFile] = []
         for root in self.roots():
@@ -168,9 +181,8 @@ class ClaudeCodeSource:
         model = _first(a.model for a in _newest_first(mains)) or _first(
             a.model for a in _newest_first(subagents)
         )
-        # Read when the session is built (its files changed): a session that ended after its
-        # last line gets the window its exit recorded when it is next built (resumed, or indexed
-        # afresh).
+        # A session that ended after its last line gets the window its exit recorded when the
+        # state file changes (`outdated` has it built again) or its files do.
         window = self._recorded.window(key.session_id, model)
         return SessionFacts(
             key=key,

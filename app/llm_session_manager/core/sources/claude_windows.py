@@ -63,13 +63,21 @@ class RecordedWindows:
         """The window `session_id` ran `model` with, as recorded; None when not recorded."""
         if not model:
             return None
-        for path in self._paths:  # one stat each; a changed file is read and remembered
+        self.changed()
+        return self._known.get(session_id, {}).get(model)
+
+    def changed(self) -> set[str]:
+        """Stat the files (a changed one is read and remembered) and return the sessions that
+        the files read now name: their windows may have been recorded since they were built."""
+        named: set[str] = set()
+        for path in self._paths:
             found = self._files.get(path, _read)
             if found is not None and self._seen.get(path) is not found:
                 self._seen[path] = found
                 for sid, models in found.items():
                     self._known.setdefault(sid, {}).update(models)
-        return self._known.get(session_id, {}).get(model)
+                    named.add(sid)
+        return named
 
 
 def _read(path: str, size: int) -> Windows | None:
