@@ -67,6 +67,7 @@ def facts_to_dict(facts: SessionFacts) -> dict[str, Any]:
         "pending_tool": facts.pending_tool,
         "files_touched": list(facts.files_touched),
         "keywords": list(facts.keywords),
+        "lineage": facts.lineage,
     }
 
 
@@ -101,6 +102,7 @@ def facts_from_dict(data: Mapping[str, Any]) -> SessionFacts:
             _as_str(p, f"files_touched[{i}]") for i, p in enumerate(_list(d, "files_touched"))
         ),
         keywords=tuple(_as_str(w, f"keywords[{i}]") for i, w in enumerate(_list(d, "keywords"))),
+        lineage=_opt_str(d, "lineage"),
     )
 
 
@@ -320,4 +322,5 @@ def _fast_facts(d: Mapping[str, Any]) -> SessionFacts:
         pending_tool=d.get("pending_tool"),
         files_touched=tuple(d.get("files_touched", ())),
         keywords=tuple(d.get("keywords", ())),
+        lineage=d.get("lineage"),  # absent from rows stored before it
     )

@@ -225,6 +225,20 @@ class FileIndex:
     def build(
         self, source: Source, key: SessionKey, files: list[TrackedState], problems: list[Problem]
     ) -> SessionFacts | None:
+        members = self.accumulators(source, files, problems)
+        if not members:
+            return None
+        try:
+            return source.build(key, members)
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(Problem(members[0][0].path, f"cannot build session: {exc}"))
+            return None
+
+    def accumulators(
+        self, source: Source, files: list[TrackedState], problems: list[Problem]
+    ) -> list[tuple[TrackedFile, FileAccumulator]]:
+        """The files' accumulators, main files first: restored from the store where a file's
+        was not kept in memory, or the file read again from 0 where none can be."""
         members: list[tuple[TrackedFile, FileAccumulator]] = []
         for info in files:
             if info.acc is None:
@@ -233,14 +247,8 @@ class FileIndex:
                     info.acc = source.new_accumulator(info.tracked)
                     self._refeed(info, problems)
             members.append((info.tracked, info.acc))
-        if not members:
-            return None
         members.sort(key=lambda m: (m[0].role != "main", m[0].path))
-        try:
-            return source.build(key, members)
-        except (ValueError, KeyError, TypeError) as exc:
-            problems.append(Problem(members[0][0].path, f"cannot build session: {exc}"))
-            return None
+        return members
 
     # -- files ------------------------------------------------------------------------------
 

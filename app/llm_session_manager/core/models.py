@@ -145,6 +145,9 @@ class SessionFacts:
     # Bounded evidence for "merge similar" advice: files the tools touched, words of the prompts.
     files_touched: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    # What copies of one history share (Claude Code: its first request, which a forked session's
+    # file copies from its parent's): sessions with the same lineage count shared requests once.
+    lineage: str | None = None
 
 
 @dataclass(frozen=True)

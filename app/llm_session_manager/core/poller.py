@@ -36,7 +36,13 @@ from llm_session_manager.core.models import (
     UsageWindow,
 )
 from llm_session_manager.core.processes import ProcessTable
-from llm_session_manager.core.sources.base import OutdatedFacts, SnapshotSource, Source
+from llm_session_manager.core.shared_history import reconcile
+from llm_session_manager.core.sources.base import (
+    OutdatedFacts,
+    SharedHistory,
+    SnapshotSource,
+    Source,
+)
 
 if TYPE_CHECKING:
     from llm_session_manager.core.advice import Advice, Advisor
@@ -74,6 +80,9 @@ class Poller:
         }
         self._outdating: list[OutdatedFacts] = [
             s for s in self._line_sources.values() if isinstance(s, OutdatedFacts)
+        ]
+        self._sharing: list[SharedHistory] = [
+            s for s in self._line_sources.values() if isinstance(s, SharedHistory)
         ]
         self._store = store
         self._config = config
@@ -160,6 +169,13 @@ class Poller:
             if facts is not None:
                 self._facts[key] = facts
                 self._facts_version += 1
+        for sharing in self._sharing:
+            found = reconcile(sharing, self._line_sources[sharing.agent], self._index,
+                              self._facts, dirty, self._user.imported, problems)  # fmt: skip
+            if found:
+                self._facts.update(found)
+                self._facts_version += 1
+                dirty |= found.keys()
 
         live = self._live_states(problems)
         sessions = self._assembler.assemble(self._facts, self._facts_version, self._user, live,

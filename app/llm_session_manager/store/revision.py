@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 # 1: the facts before the meta table. 2: Claude's nested layout, recorded windows, pending tools
 # and versions; Codex output-only tool errors; Copilot CLI estimates; the agents' versions.
-RECORDS_REVISION = 2
+# 3: Claude sessions' lineage (a fork counts its parent's copied requests once).
+RECORDS_REVISION = 3
 _KEY = "records_revision"
 
 

@@ -115,6 +115,19 @@ class OutdatedFacts(Protocol):
 
 
 @runtime_checkable
+class SharedHistory(Protocol):
+    """Optional for a line source whose sessions can be copies of one history (a forked Claude
+    Code session): the facts of a group of sessions with the same `SessionFacts.lineage`, each
+    counting the requests they share once."""
+
+    agent: str
+
+    def reconcile(
+        self, group: Sequence[tuple[SessionKey, Sequence[tuple[TrackedFile, FileAccumulator]]]]
+    ) -> list[SessionFacts]: ...
+
+
+@runtime_checkable
 class ConversationReader(Protocol):
     """Optional for a source: reads a session's conversation (for exports and briefs).
 

@@ -22,14 +22,12 @@ from llm_session_manager.core.models import (
     Context,
     Errors,
     LiveState,
-    ModelUsage,
     SessionFacts,
     SessionKey,
-    Usage,
-    UsageSource,
 )
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.similarity import merge_files, top_keywords
+from llm_session_manager.core.sources import claude_forks
 from llm_session_manager.core.sources.base import (
     FileAccumulator,
     TrackedFile,
@@ -37,14 +35,13 @@ from llm_session_manager.core.sources.base import (
     expand_root,
 )
 from llm_session_manager.core.sources.claude_lines import (
-    SYNTHETIC_MODEL,
-    merged_usage,
     to_datetime,
 )
 from llm_session_manager.core.sources.claude_records import (
     RECENT_ERRORS,
     ClaudeFileAccumulator,
 )
+from llm_session_manager.core.sources.claude_usage import session_usage
 from llm_session_manager.core.sources.claude_windows import RecordedWindows, state_files
 from llm_session_manager.core.sources.listing import ListingCache, is_dir, is_file
 
@@ -166,15 +163,28 @@ class ClaudeCodeSource:
     def build(
         self, key: SessionKey, files: Sequence[tuple[TrackedFile, FileAccumulator]]
     ) -> SessionFacts:
-        mains: list[ClaudeFileAccumulator] = []
-        subagents: list[ClaudeFileAccumulator] = []
-        for tracked, acc in sorted(files, key=lambda pair: pair[0].path):
-            if not isinstance(acc, ClaudeFileAccumulator):
-                raise TypeError(f"not a Claude Code accumulator: {tracked.path}")
-            (mains if tracked.role == ROLE_MAIN else subagents).append(acc)
+        return self._build(key, *_split(files))
+
+    def reconcile(
+        self, group: Sequence[tuple[SessionKey, Sequence[tuple[TrackedFile, FileAccumulator]]]]
+    ) -> list[SessionFacts]:
+        """Sessions of one lineage (SharedHistory): a forked session's file copies its parent's
+        requests, billed once; each counts in the session that had it first, as ccusage's
+        global de-duplication counts it once."""
+        split = {key: _split(files) for key, files in group}
+        owned = claude_forks.owners({key: mains + subs for key, (mains, subs) in split.items()})
+        return [self._build(key, mains, subs, owned[key]) for key, (mains, subs) in split.items()]
+
+    def _build(
+        self,
+        key: SessionKey,
+        mains: list[ClaudeFileAccumulator],
+        subagents: list[ClaudeFileAccumulator],
+        owned: claude_forks.Owned | None = None,
+    ) -> SessionFacts:
         # The main transcript first, so that on equal copies of a message the main one stays.
         everything = mains + subagents
-        usage, by_model = _usage(everything)
+        usage, by_model = session_usage(everything, owned)
         # The conversation the user sees is the main transcript's: its newest copy (a session
         # found under two config dirs) gives context, compactions and turn state.
         main = max(mains, key=lambda a: a.last_ts or 0.0) if mains else None
@@ -212,6 +222,7 @@ class ClaudeCodeSource:
             # Subagents' files count (they edit the same tree); their prompts are the model's.
             files_touched=merge_files(a.files for a in _oldest_first(everything)),
             keywords=top_keywords(a.words for a in mains),
+            lineage=claude_forks.lineage(mains),
         )
 
     def live(
@@ -296,40 +307,17 @@ def _subagent_files(folder: str, listing: list[os.DirEntry[str]]) -> list[Tracke
 # -- merging a session's files ------------------------------------------------------------
 
 
-def _usage(accs: Sequence[ClaudeFileAccumulator]) -> tuple[Usage, tuple[ModelUsage, ...]]:
-    table = merged_usage([acc.usage for acc in accs])
-    counted: dict[str, list[Any]] = {}
-    for acc in accs:
-        counted.update(acc.counted)
-    # Plain sums per model, made into Usage values once: a session has thousands of requests.
-    sums: dict[str | None, list[int]] = {}
-    for copies in table.values():
-        for e in copies:
-            into = sums.get(e.model)
-            if into is None:
-                into = sums[e.model] = [0, 0, 0, 0]
-            into[0] += e.input
-            into[1] += e.output
-            into[2] += e.cache_creation
-            into[3] += e.cache_read
-    counted_by_model: dict[str | None, int] = {}
-    for tokens, model, _ts in counted.values():
-        counted_by_model[model] = counted_by_model.get(model, 0) + tokens
-    source: UsageSource = "counted" if counted else "exact"
-    total = Usage(source=source)
-    per_model: dict[str, Usage] = {}
-    for model, (inp, out, creation, read) in sums.items():
-        usage = Usage(inp, out, creation, read)
-        total += usage
-        if model and model != SYNTHETIC_MODEL:
-            per_model[model] = usage
-    for model, tokens in counted_by_model.items():
-        usage = Usage(output=tokens, source="counted")
-        total += usage
-        if model:
-            per_model[model] = per_model.get(model, Usage()) + usage
-    by_model = tuple(ModelUsage(m, u) for m, u in sorted(per_model.items()))
-    return total, by_model
+def _split(
+    files: Sequence[tuple[TrackedFile, FileAccumulator]],
+) -> tuple[list[ClaudeFileAccumulator], list[ClaudeFileAccumulator]]:
+    """A session's accumulators: its main transcripts' and its subagents', each by path."""
+    mains: list[ClaudeFileAccumulator] = []
+    subagents: list[ClaudeFileAccumulator] = []
+    for tracked, acc in sorted(files, key=lambda pair: pair[0].path):
+        if not isinstance(acc, ClaudeFileAccumulator):
+            raise TypeError(f"not a Claude Code accumulator: {tracked.path}")
+        (mains if tracked.role == ROLE_MAIN else subagents).append(acc)
+    return mains, subagents
 
 
 def _context(main: ClaudeFileAccumulator | None, recorded_window: int | None) -> Context:
