@@ -215,9 +215,9 @@ def test_agents_without_a_timeline_reader_use_the_samples(
     try:
         poller = _poller(sample_home, store)
         snapshot = poller.poll_once(advise=False)
-        gemini = next(s.key for s in snapshot.sessions if s.key.agent == "gemini")
-        series = SessionHistory(poller).series(gemini)
-        samples = store.samples_for(gemini)
+        copilot = next(s.key for s in snapshot.sessions if s.key.agent == "copilot-cli")
+        series = SessionHistory(poller).series(copilot)
+        samples = store.samples_for(copilot)
     finally:
         store.close()
     assert len(samples) == 1

@@ -1,5 +1,6 @@
-"""Claude Code's and Codex's timelines from their records, against the facts the poller builds
-from the same files: the last point is the session's total, the compactions are the records'."""
+"""Claude Code's, Codex's and Gemini CLI's timelines from their records, against the facts the
+poller builds from the same files: the last point is the session's total, the compactions are the
+records'."""
 
 from __future__ import annotations
 
@@ -227,3 +228,76 @@ def test_codex_reads_the_newest_copy(tmp_path: Path) -> None:
     facts = SessionFacts(SessionKey("codex", "x"), paths=(str(old), str(new)))
     timeline = CodexSource([]).timeline(facts)
     assert timeline.points[-1].total_tokens == 330
+
+
+# -- Gemini CLI -------------------------------------------------------------------------------
+
+
+def test_every_real_gemini_session_ends_at_its_total() -> None:
+    found = _facts_and_timelines(REAL_HOME, "gemini")
+    assert found
+    for facts, timeline in found:
+        assert timeline.points, facts.key
+        assert timeline.points[-1].total_tokens == facts.usage.total, facts.key
+        assert timeline.points[-1].context_tokens == facts.context.tokens, facts.key
+        assert len(timeline.points) <= facts.replies  # a point per reply with tokens
+        _assert_in_order(timeline)
+    # The resumed session replays its history in a `$set`: a reply written twice and the
+    # replayed copies add no point.
+    assert max(len(t.points) for _, t in found) == max(f.replies for f, _ in found)
+
+
+def _gemini(
+    tmp_path: Path, *lines: dict[str, Any], subagent: tuple[dict[str, Any], ...] = ()
+) -> tuple[SessionFacts, Timeline]:
+    chats = tmp_path / ".gemini" / "tmp" / "demo" / "chats"
+    chats.mkdir(parents=True)
+    if subagent:
+        (chats / "g-1").mkdir()
+        (chats / "g-1" / "sub-1.jsonl").write_bytes(b"".join(
+            orjson.dumps(line) + b"\n" for line in ({"sessionId": "sub-1", "kind": "subagent"},
+                                                    *subagent)))  # fmt: skip
+    header = {"sessionId": "g-1", "projectHash": "h", "startTime": "2026-01-01T10:00:00Z",
+              "kind": "main"}  # fmt: skip
+    (chats / "session-2026-01-01T10-00-g1.jsonl").write_bytes(
+        b"".join(orjson.dumps(line) + b"\n" for line in (header, *lines)))
+    [(facts, timeline)] = _facts_and_timelines(tmp_path, "gemini")
+    return facts, timeline
+
+
+def _reply(msg_id: str, ts: str, inp: int, out: int) -> dict[str, Any]:
+    tokens = {"input": inp, "output": out, "cached": 0, "thoughts": 0, "tool": 0,
+              "total": inp + out}  # fmt: skip
+    return {"id": msg_id, "timestamp": ts, "type": "gemini", "content": "ok", "tokens": tokens,
+            "model": "gemini-2.5-pro"}  # fmt: skip
+
+
+def test_gemini_rewound_replies_were_billed_and_join_the_last_point(tmp_path: Path) -> None:
+    facts, timeline = _gemini(
+        tmp_path,
+        {"id": "u1", "timestamp": "2026-01-01T10:00:01Z", "type": "user", "content": "one"},
+        _reply("g1", "2026-01-01T10:00:02Z", 100, 10),
+        {"id": "u2", "timestamp": "2026-01-01T10:01:00Z", "type": "user", "content": "two"},
+        _reply("g2", "2026-01-01T10:01:01Z", 200, 20),
+        {"$rewindTo": "u2"},
+        {"id": "u3", "timestamp": "2026-01-01T10:02:00Z", "type": "user", "content": "three"},
+        _reply("g3", "2026-01-01T10:02:01Z", 300, 30),
+    )
+    assert [(p.total_tokens, p.context_tokens) for p in timeline.points] == [
+        (110, 100), (110 + 330 + 220, 300)]
+    assert timeline.points[-1].total_tokens == facts.usage.total
+
+
+def test_gemini_subagent_replies_add_to_the_total_not_to_the_context(tmp_path: Path) -> None:
+    facts, timeline = _gemini(
+        tmp_path,
+        {"id": "u1", "timestamp": "2026-01-01T10:00:01Z", "type": "user", "content": "one"},
+        _reply("g1", "2026-01-01T10:00:02Z", 100, 10),
+        subagent=(_reply("s1", "2026-01-01T10:00:05Z", 5000, 50),),
+    )
+    assert len(facts.paths) == 2
+    assert [(p.total_tokens, p.context_tokens) for p in timeline.points] == [
+        (110, 100), (110 + 5050, 100)]
+    assert (timeline.points[-1].total_tokens, timeline.points[-1].context_tokens) == (
+        facts.usage.total, facts.context.tokens)
+

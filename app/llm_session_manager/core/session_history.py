@@ -1,7 +1,7 @@
 """The history the details chart draws for a session, decided in the poller thread.
 
-A session whose source reads its own records (`TimelineReader`: Claude Code, Codex) is drawn
-from them, so a session that began before the app did has its whole history and every
+A session whose source reads its own records (`TimelineReader`: Claude Code, Codex, Gemini CLI)
+is drawn from them, so a session that began before the app did has its whole history and every
 compaction. Other agents, imported sessions, and sessions whose records cannot be read now are
 drawn from the usage samples the poller stored while it watched them.
 """

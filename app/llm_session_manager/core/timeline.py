@@ -2,8 +2,9 @@
 
 The poller's usage samples only exist from the moment the app watched a session; the agent's
 own records go back to the session's first request. A source that can read them (Claude Code,
-Codex) gives a `TimelineBuilder` that is fed the session's record lines, in file order, and
-returns a `Timeline`: cumulative tokens and context size per request, and the compactions.
+Codex, Gemini CLI) gives a `TimelineBuilder` that is fed the session's record lines, in file
+order, and returns a `Timeline`: cumulative tokens and context size per request, and the
+compactions.
 
 Memory stays bounded: `PointLog` thins its points whenever they pass twice `MAX_POINTS`, and a
 timeline never has more than `MAX_POINTS` points plus its compactions (which are always kept, so

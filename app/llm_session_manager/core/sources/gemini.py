@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -43,6 +43,9 @@ from llm_session_manager.core.sources.iso_time import parse_time, parse_times
 from llm_session_manager.core.sources.listing import ListingCache
 from llm_session_manager.core.sources.stat_cache import StatCache
 from llm_session_manager.core.sources.text import short_title
+
+if TYPE_CHECKING:
+    from llm_session_manager.core.timeline import Timeline, TimelineBuilder
 
 SMALL_FILE_BYTES = 64 << 10  # .project_root, the start of a chat file
 PROJECTS_FILE_BYTES = 1 << 20
@@ -246,6 +249,18 @@ class GeminiSource:
         from llm_session_manager.core.sources.gemini_conversation import read_conversation
 
         return read_conversation(facts.paths)
+
+    def timeline_builder(self, facts: SessionFacts) -> TimelineBuilder:
+        """Reads the session's chat files into its token history (TimelineReader)."""
+        from llm_session_manager.core.sources.gemini_timeline import GeminiTimelineBuilder
+
+        return GeminiTimelineBuilder(facts.paths)
+
+    def timeline(self, facts: SessionFacts) -> Timeline:
+        # Imported here: only a selected session's chart reads its history.
+        from llm_session_manager.core.timeline import read_timeline
+
+        return read_timeline(self.timeline_builder(facts))
 
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
