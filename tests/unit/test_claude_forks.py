@@ -108,3 +108,21 @@ def test_a_later_run_compares_with_the_saved_parent_reading_only_what_was_append
     assert snapshot.bytes_read == len(appended)
     assert found[FORK].usage == billed(2) + Usage(7, 5, 0, 900)
     assert found[PARENT].usage == billed(0, 1)
+
+
+def test_the_forks_chart_counts_its_own_tokens_from_0(tmp_path: Path) -> None:
+    from llm_session_manager.core.models import SessionKey
+    from llm_session_manager.core.session_history import SessionHistory
+
+    home = tmp_path / "home"
+    add(home, PARENT)
+    add(home, FORK)
+    p = poller(tmp_path, home)
+    p.poll_once()
+    history = SessionHistory(p)
+    fork = history.series(SessionKey("claude-code", FORK))
+    assert [pt.total_tokens for pt in fork.points] == [0, 0, billed(2).total]
+    assert all(pt.fill is not None for pt in fork.points)  # the context line is the records'
+    parent = history.series(SessionKey("claude-code", PARENT))
+    assert [pt.total_tokens for pt in parent.points] == [billed(0).total, billed(0, 1).total]
+

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from llm_session_manager.core.errors import StoreError
 from llm_session_manager.core.models import Session, SessionKey, UsageSample
 from llm_session_manager.core.sources.base import TimelineReader
-from llm_session_manager.core.timeline import Timeline
+from llm_session_manager.core.timeline import Timeline, own_share
 from llm_session_manager.core.timeline_cache import TimelineCache
 from llm_session_manager.core.usage_series import UsageSeries, timeline_series, usage_series
 
@@ -33,6 +33,8 @@ class SessionHistory:
         session = self._poller.session(key)
         timeline = self._timeline(session) if session is not None else None
         if session is not None and timeline is not None and timeline.points:
+            if session.facts.lineage is not None:  # a fork's records hold its parent's requests
+                timeline = own_share(timeline, session.facts.usage.total)
             return timeline_series(timeline, session.facts.context.window)
         return usage_series(self._samples(key))
 

@@ -13,7 +13,7 @@ every ▼ stays on the chart, as does the last point: the session's total now).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol
 
@@ -53,6 +53,23 @@ class TimelineBuilder(Protocol):
     def feed(self, path: str, line: bytes) -> None: ...
 
     def timeline(self) -> Timeline: ...
+
+
+def own_share(timeline: Timeline, total: int) -> Timeline:
+    """A forked session's timeline with the tokens it copied from its parent taken out.
+
+    The fork's records carry its parent's requests, counted in the parent (`claude_forks.py`);
+    they are its history's first requests, so the cumulative line counts from 0 at the fork and
+    ends at the session's own `total`. The context line is the records' as they are.
+    """
+    if not timeline.points:
+        return timeline
+    copied = timeline.points[-1].total_tokens - total
+    if copied <= 0:
+        return timeline
+    points = tuple(replace(p, total_tokens=max(0, p.total_tokens - copied))
+                   for p in timeline.points)  # fmt: skip
+    return Timeline(points, timeline.compactions)
 
 
 def read_timeline(builder: TimelineBuilder) -> Timeline:
