@@ -267,3 +267,14 @@ def test_a_running_cursor_agent_is_its_workspaces_newest_store_session(
     # Without a workspace path, the store's folder (the workspace's MD5) still names it.
     unnamed = {k: replace(v, cwd=None) for k, v in facts.items()}
     assert set(source.live(ProcessTable.from_infos([agent]), unnamed)) == {"newer"}
+
+
+def test_the_chats_root_per_os(tmp_path: Path) -> None:
+    from llm_session_manager.core.sources.cursor_chats import default_chat_roots
+
+    assert default_chat_roots({}, tmp_path, "linux") == [tmp_path / ".cursor" / "chats"]
+    assert default_chat_roots({}, tmp_path, "darwin") == [tmp_path / ".cursor" / "chats"]
+    profile = tmp_path / "Users" / "dev"
+    assert default_chat_roots({"USERPROFILE": str(profile)}, tmp_path, "win32") == [
+        profile / ".cursor" / "chats"]
+    assert default_chat_roots({}, tmp_path, "win32") == [tmp_path / ".cursor" / "chats"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,7 +50,7 @@ from llm_session_manager.core.sources.cursor_db import (
     open_readonly,
     tables,
 )
-from llm_session_manager.core.sources.editor_dirs import uri_to_path
+from llm_session_manager.core.sources.editor_dirs import dot_cursor, uri_to_path
 from llm_session_manager.core.sources.json_values import as_dict, as_str, latest, to_time
 from llm_session_manager.core.sources.listing import ListingCache, is_dir, is_file
 from llm_session_manager.core.sources.text import short_title
@@ -71,12 +70,8 @@ _PLACEHOLDER_NAMES = frozenset({"new agent", "new chat", "untitled", "untitled s
 def default_chat_roots(
     env: Mapping[str, str], home: Path, platform: str | None = None
 ) -> list[Path]:
-    """`~/.cursor/chats`; on Windows under `%USERPROFILE%`, where Cursor puts `.cursor`."""
-    base = home
-    if (platform or sys.platform).startswith("win"):
-        profile = env.get("USERPROFILE", "").strip()
-        base = Path(profile) if profile else home
-    return [base / ".cursor" / "chats"]
+    """`~/.cursor/chats` (`dot_cursor`)."""
+    return [dot_cursor(env, home, platform) / "chats"]
 
 
 def is_chat_store(path: str) -> bool:

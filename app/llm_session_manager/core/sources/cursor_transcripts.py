@@ -16,7 +16,6 @@ restart) is read too, so the facts always come from all of them. Times come from
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from llm_session_manager.core.sources.cursor_transcript_files import (
     transcript_slug,
 )
 from llm_session_manager.core.sources.cursor_transcript_lines import TranscriptAccumulator
+from llm_session_manager.core.sources.editor_dirs import dot_cursor
 from llm_session_manager.core.sources.text import short_title
 from llm_session_manager.core.sources.text_tokens import TextCounter
 from llm_session_manager.core.tail import (
@@ -54,12 +54,8 @@ AGENT = "cursor"
 def default_transcript_roots(
     env: Mapping[str, str], home: Path, platform: str | None = None
 ) -> list[Path]:
-    """`~/.cursor/projects`; on Windows under `%USERPROFILE%`, where Cursor puts `.cursor`."""
-    base = home
-    if (platform or sys.platform).startswith("win"):
-        profile = env.get("USERPROFILE", "").strip()
-        base = Path(profile) if profile else home
-    return [base / ".cursor" / "projects"]
+    """`~/.cursor/projects` (`dot_cursor`)."""
+    return [dot_cursor(env, home, platform) / "projects"]
 
 
 @dataclass

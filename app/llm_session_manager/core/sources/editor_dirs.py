@@ -34,6 +34,15 @@ def app_data_dir(env: Mapping[str, str], home: Path, platform: str | None = None
     return Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".config"
 
 
+def dot_cursor(env: Mapping[str, str], home: Path, platform: str | None = None) -> Path:
+    """Cursor's own `~/.cursor` (agent transcripts, the CLI's chats); on Windows under
+    `%USERPROFILE%`, where Cursor puts it."""
+    if (platform or sys.platform).startswith("win"):
+        profile = env.get("USERPROFILE", "").strip()
+        return Path(profile) / ".cursor" if profile else home / ".cursor"
+    return home / ".cursor"
+
+
 def user_dirs(
     products: Sequence[str], env: Mapping[str, str], home: Path, platform: str | None = None
 ) -> list[Path]:
