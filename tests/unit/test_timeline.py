@@ -208,14 +208,21 @@ def test_unreadable_records_fall_back_to_the_samples_with_a_warning(
                for r in caplog.records)  # fmt: skip
 
 
-def test_agents_without_a_timeline_reader_use_the_samples(
+def test_a_session_whose_records_draw_nothing_uses_the_samples(
     tmp_path: Path, sample_home: Path
 ) -> None:
+    # A Copilot CLI log from before usage records: only shutdown totals, no call to draw.
+    logs = sorted((sample_home / ".copilot" / "session-state").glob("*/events.jsonl"))
+    events = logs[0]
+    kept = [line for line in events.read_bytes().splitlines(keepends=True)
+            if b'"session.usage_record"' not in line]  # fmt: skip
+    events.write_bytes(b"".join(kept))
     store = Store.open(tmp_path / "sessions.db")
     try:
         poller = _poller(sample_home, store)
         snapshot = poller.poll_once(advise=False)
-        copilot = next(s.key for s in snapshot.sessions if s.key.agent == "copilot-cli")
+        copilot = next(s.key for s in snapshot.sessions
+                       if s.key.agent == "copilot-cli" and s.facts.paths[0] == str(events))
         series = SessionHistory(poller).series(copilot)
         samples = store.samples_for(copilot)
     finally:

@@ -1,6 +1,6 @@
-"""Claude Code's, Codex's and Gemini CLI's timelines from their records, against the facts the
-poller builds from the same files: the last point is the session's total, the compactions are the
-records'."""
+"""Claude Code's, Codex's, Gemini CLI's and Copilot CLI's timelines from their records, against
+the facts the poller builds from the same files: the last point is the session's total, the
+compactions are the records'."""
 
 from __future__ import annotations
 
@@ -300,4 +300,51 @@ def test_gemini_subagent_replies_add_to_the_total_not_to_the_context(tmp_path: P
         (110, 100), (110 + 5050, 100)]
     assert (timeline.points[-1].total_tokens, timeline.points[-1].context_tokens) == (
         facts.usage.total, facts.context.tokens)
+
+
+# -- Copilot CLI ------------------------------------------------------------------------------
+
+
+def test_every_real_copilot_session_ends_at_its_total() -> None:
+    found = _facts_and_timelines(REAL_HOME, "copilot-cli")
+    assert found
+    for facts, timeline in found:
+        assert facts.usage.source == "exact"
+        if facts.usage.total == 0:  # every call failed: nothing to draw, the samples are used
+            assert timeline.points == (), facts.key
+            continue
+        assert timeline.points, facts.key
+        assert timeline.points[-1].total_tokens == facts.usage.total, facts.key
+        assert timeline.points[-1].context_tokens == facts.context.tokens, facts.key
+        _assert_in_order(timeline)
+    assert max(len(t.points) for _, t in found) > 1  # a point per call
+
+
+def test_copilot_compaction_and_a_repeated_usage_record(tmp_path: Path) -> None:
+    folder = tmp_path / ".copilot" / "session-state" / "c-1"
+    folder.mkdir(parents=True)
+
+    def event(kind: str, ts: str, **data: Any) -> bytes:
+        return orjson.dumps({"type": kind, "timestamp": ts, "id": ts, "data": data}) + b"\n"
+
+    def usage(call: str, ts: str, prompt: int, out: int) -> bytes:
+        return event("session.usage_record", ts, usage={
+            "model": "gpt-5", "inputTokens": prompt, "outputTokens": out, "cacheReadTokens": 0,
+            "cacheWriteTokens": 0, "apiCallId": call})
+
+    (folder / "events.jsonl").write_bytes(b"".join([
+        event("session.start", "2026-01-01T10:00:00Z", sessionId="c-1",
+              context={"cwd": "/home/dev/src/app"}),
+        event("user.message", "2026-01-01T10:00:01Z", content="fix it"),
+        usage("a", "2026-01-01T10:00:02Z", 1000, 10),
+        usage("b", "2026-01-01T10:00:03Z", 5000, 20),
+        event("session.compaction_complete", "2026-01-01T10:00:04Z"),
+        usage("b", "2026-01-01T10:00:05Z", 5000, 20),  # repeated after a resume
+        usage("c", "2026-01-01T10:00:06Z", 800, 30),
+    ]))
+    [(facts, timeline)] = _facts_and_timelines(tmp_path, "copilot-cli")
+    assert [(p.total_tokens, p.context_tokens) for p in timeline.points] == [
+        (1010, 1000), (6030, 5000), (6030, None), (6860, 800)]
+    assert timeline.compactions == (_seconds("2026-01-01T10:00:04+00:00"),)
+    assert timeline.points[-1].total_tokens == facts.usage.total
 

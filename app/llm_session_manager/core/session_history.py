@@ -1,9 +1,9 @@
 """The history the details chart draws for a session, decided in the poller thread.
 
-A session whose source reads its own records (`TimelineReader`: Claude Code, Codex, Gemini CLI)
-is drawn from them, so a session that began before the app did has its whole history and every
-compaction. Other agents, imported sessions, and sessions whose records cannot be read now are
-drawn from the usage samples the poller stored while it watched them.
+A session whose source reads its own records (`TimelineReader`: Claude Code, Codex, Gemini CLI,
+Copilot CLI) is drawn from them, so a session that began before the app did has its whole history
+and every compaction. Other agents, imported sessions, and sessions whose records cannot be read
+now or draw no point are drawn from the usage samples the poller stored while it watched them.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The poller's usage samples only exist from the moment the app watched a session; the agent's
 own records go back to the session's first request. A source that can read them (Claude Code,
-Codex, Gemini CLI) gives a `TimelineBuilder` that is fed the session's record lines, in file
-order, and returns a `Timeline`: cumulative tokens and context size per request, and the
+Codex, Gemini CLI, Copilot CLI) gives a `TimelineBuilder` that is fed the session's record lines,
+in file order, and returns a `Timeline`: cumulative tokens and context size per request, and the
 compactions.
 
 Memory stays bounded: `PointLog` thins its points whenever they pass twice `MAX_POINTS`, and a
@@ -13,6 +13,8 @@ every ▼ stays on the chart, as does the last point: the session's total now).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol
@@ -70,6 +72,19 @@ def own_share(timeline: Timeline, total: int) -> Timeline:
     points = tuple(replace(p, total_tokens=max(0, p.total_tokens - copied))
                    for p in timeline.points)  # fmt: skip
     return Timeline(points, timeline.compactions)
+
+
+def newest(paths: Sequence[str]) -> str | None:
+    """The copy written last; a file that cannot be stat'ed loses (and fails its read later)."""
+    best: tuple[float, str] | None = None
+    for path in paths:
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            mtime = -1.0
+        if best is None or mtime > best[0]:
+            best = (mtime, path)
+    return None if best is None else best[1]
 
 
 def read_timeline(builder: TimelineBuilder) -> Timeline:

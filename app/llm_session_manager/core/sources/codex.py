@@ -198,7 +198,8 @@ class CodexSource:
 
     def timeline_builder(self, facts: SessionFacts) -> TimelineBuilder:
         """Reads the thread's newest rollout into its token history (TimelineReader)."""
-        from llm_session_manager.core.sources.codex_timeline import CodexTimelineBuilder, newest
+        from llm_session_manager.core.sources.codex_timeline import CodexTimelineBuilder
+        from llm_session_manager.core.timeline import newest
 
         return CodexTimelineBuilder(newest(facts.paths))
 

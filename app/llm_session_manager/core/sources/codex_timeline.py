@@ -13,26 +13,10 @@ A thread's files are copies of one history: the newest is read, as for its conve
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-
 from llm_session_manager.core.sources.codex import to_usage
 from llm_session_manager.core.sources.codex_rollout import RolloutAccumulator
 from llm_session_manager.core.sources.iso_time import parse_time
 from llm_session_manager.core.timeline import PointLog, Timeline
-
-
-def newest(paths: Sequence[str]) -> str | None:
-    """The copy written last; a file that cannot be stat'ed loses (and fails its read later)."""
-    best: tuple[float, str] | None = None
-    for path in paths:
-        try:
-            mtime = os.stat(path).st_mtime
-        except OSError:
-            mtime = -1.0
-        if best is None or mtime > best[0]:
-            best = (mtime, path)
-    return None if best is None else best[1]
 
 
 class CodexTimelineBuilder:

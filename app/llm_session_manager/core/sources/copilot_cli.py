@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_session_manager.config import AgentConfig
 from llm_session_manager.core.conversation import Conversation
@@ -42,6 +42,9 @@ from llm_session_manager.core.sources.iso_time import parse_time, parse_times
 from llm_session_manager.core.sources.listing import ListingCache, is_file
 from llm_session_manager.core.sources.stat_cache import StatCache
 from llm_session_manager.core.sources.text import short_title
+
+if TYPE_CHECKING:
+    from llm_session_manager.core.timeline import Timeline, TimelineBuilder
 
 WORKSPACE_BYTES = 64 << 10
 # Where each Copilot home keeps session logs: the current name, then the older one.
@@ -229,6 +232,22 @@ class CopilotCliSource:
         from llm_session_manager.core.sources.copilot_conversation import read_conversation
 
         return read_conversation(facts.paths)
+
+    def timeline_builder(self, facts: SessionFacts) -> TimelineBuilder:
+        """Reads the session's events log into its token history (TimelineReader)."""
+        from llm_session_manager.core.sources.copilot_timeline import (
+            CopilotTimelineBuilder,
+            events_logs,
+        )
+        from llm_session_manager.core.timeline import newest
+
+        return CopilotTimelineBuilder(newest(events_logs(facts.paths)))
+
+    def timeline(self, facts: SessionFacts) -> Timeline:
+        # Imported here: only a selected session's chart reads its history.
+        from llm_session_manager.core.timeline import read_timeline
+
+        return read_timeline(self.timeline_builder(facts))
 
     def live(
         self, processes: ProcessTable, sessions: Mapping[str, SessionFacts]
