@@ -278,3 +278,14 @@ def test_the_chats_root_per_os(tmp_path: Path) -> None:
     assert default_chat_roots({"USERPROFILE": str(profile)}, tmp_path, "win32") == [
         profile / ".cursor" / "chats"]
     assert default_chat_roots({}, tmp_path, "win32") == [tmp_path / ".cursor" / "chats"]
+
+
+def test_a_prompt_sent_twice_is_one_blob_and_counts_twice(tmp_path: Path, chats: Path) -> None:
+    again = user("<user_query>continue</user_query>")
+    write_store(chats, "s-10", APP, [user(ASKED), reply("Part one."), again, reply("Part two."),
+                                     again, reply(DONE)])  # fmt: skip
+    facts = _facts(_source(tmp_path, chats))["s-10"]
+    assert (facts.prompts, facts.replies) == (3, 3)
+    assert facts.usage.input == count_tokens(ASKED) + 2 * count_tokens(
+        "<user_query>continue</user_query>")
+

@@ -124,17 +124,21 @@ def walk(
 ) -> Iterator[_T]:
     """The items under `root_id` in conversation order, at most `limit`: `visit(blob_id)` gives a
     blob's child ids and its own items (a message blob: no children, itself), or None for a blob
-    that is missing. A blob reached twice is visited once."""
-    seen: set[str] = set()
-    count = 0
+    that is missing.
+
+    A blob named twice is read twice: blobs are content-addressed, so the same prompt sent twice
+    ("continue") is one blob the tree names at two places. Content addressing also rules out a
+    cycle; a chain deeper than `_MAX_DEPTH` or more than `limit` blobs of links is cut short.
+    """
+    count = visits = 0
     # Depth first with an explicit stack (children pushed in reverse keep their order), so a
     # long conversation cannot exhaust Python's recursion limit.
     stack: list[tuple[str, int]] = [(root_id, 0)]
-    while stack and count < limit:
+    while stack and count < limit and visits < 2 * limit:
         blob_id, depth = stack.pop()
-        if blob_id in seen or depth > _MAX_DEPTH:
+        if depth > _MAX_DEPTH:
             continue
-        seen.add(blob_id)
+        visits += 1
         found = visit(blob_id)
         if found is None:
             continue
