@@ -289,3 +289,9 @@ def test_a_prompt_sent_twice_is_one_blob_and_counts_twice(tmp_path: Path, chats:
     assert facts.usage.input == count_tokens(ASKED) + 2 * count_tokens(
         "<user_query>continue</user_query>")
 
+
+def test_tags_the_user_typed_stay_in_the_prompt(tmp_path: Path, chats: Path) -> None:
+    typed = "why does <Login>x</Login> render twice?"
+    write_store(chats, "s-11", APP, [user(typed), reply(DONE)])
+    assert _facts(_source(tmp_path, chats))["s-11"].first_prompt == typed
+

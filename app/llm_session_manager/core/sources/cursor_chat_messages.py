@@ -69,11 +69,14 @@ def said(message: dict[str, Any], count: Callable[[str], int]) -> Said:
 
 
 def typed(text: str) -> str | None:
-    """What the user typed in a message; None for a message of attached context only."""
+    """What the user typed in a message; None for a message of attached context only.
+
+    The CLI wraps the typed words in `<user_query>` when it attaches context; a message without
+    one is either all typed (kept whole, tags the user wrote included) or all context."""
     if "<user_query>" in text:
         return prompt_text(text) or None
-    rest = _CONTEXT_BLOCK.sub("", prompt_text(text)).strip()
-    return rest or None
+    whole = prompt_text(text)
+    return whole if _CONTEXT_BLOCK.sub("", whole).strip() else None
 
 
 def _text_of(content: object) -> str:
