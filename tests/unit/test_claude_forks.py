@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_session_manager.config import AgentConfig, Config
-from llm_session_manager.core.models import SessionFacts, Usage
+from llm_session_manager.core.models import SessionFacts, SessionKey, Usage
 from llm_session_manager.core.poller import Poller
 from llm_session_manager.core.processes import ProcessTable
 from llm_session_manager.core.sources import claude_code
@@ -108,10 +108,14 @@ def test_a_later_run_compares_with_the_saved_parent_reading_only_what_was_append
     assert snapshot.bytes_read == len(appended)
     assert found[FORK].usage == billed(2) + Usage(7, 5, 0, 900)
     assert found[PARENT].usage == billed(0, 1)
+    # Only the fork moved: the parent, built again to compare, is not saved or sampled again.
+    assert later.last_stats.sessions_rebuilt == 1
+    store = later.store
+    assert store is not None
+    assert len(store.samples_for(SessionKey("claude-code", PARENT))) == 1
 
 
 def test_the_forks_chart_counts_its_own_tokens_from_0(tmp_path: Path) -> None:
-    from llm_session_manager.core.models import SessionKey
     from llm_session_manager.core.session_history import SessionHistory
 
     home = tmp_path / "home"

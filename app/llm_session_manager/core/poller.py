@@ -172,10 +172,12 @@ class Poller:
         for sharing in self._sharing:
             found = reconcile(sharing, self._line_sources[sharing.agent], self._index,
                               self._facts, dirty, self._user.imported, problems)  # fmt: skip
-            if found:
-                self._facts.update(found)
+            # Only what moved is saved and sampled: a parent stays as it was while its fork runs.
+            moved = {k: f for k, f in found.items() if self._facts.get(k) != f}
+            if moved:
+                self._facts.update(moved)
                 self._facts_version += 1
-                dirty |= found.keys()
+                dirty |= moved.keys()
 
         live = self._live_states(problems)
         sessions = self._assembler.assemble(self._facts, self._facts_version, self._user, live,
