@@ -57,6 +57,22 @@ class TimelineBuilder(Protocol):
     def timeline(self) -> Timeline: ...
 
 
+class OneFileTimeline:
+    """What the builders over one record file share: the file (none when the session has none
+    left) and the points drawn so far. A subclass's `feed` adds to `_log`."""
+
+    def __init__(self, path: str | None) -> None:
+        self._paths = () if path is None else (path,)
+        self._log = PointLog()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self._paths
+
+    def timeline(self) -> Timeline:
+        return self._log.timeline()
+
+
 def own_share(timeline: Timeline, total: int) -> Timeline:
     """A forked session's timeline with the tokens it copied from its parent taken out.
 

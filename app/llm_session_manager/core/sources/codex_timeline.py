@@ -16,22 +16,17 @@ from __future__ import annotations
 from llm_session_manager.core.sources.codex import to_usage
 from llm_session_manager.core.sources.codex_rollout import RolloutAccumulator
 from llm_session_manager.core.sources.iso_time import parse_time
-from llm_session_manager.core.timeline import PointLog, Timeline
+from llm_session_manager.core.timeline import OneFileTimeline
 
 
-class CodexTimelineBuilder:
+class CodexTimelineBuilder(OneFileTimeline):
     """A `TimelineBuilder` over one rollout."""
 
     def __init__(self, path: str | None) -> None:
-        self._paths = () if path is None else (path,)
+        super().__init__(path)
         # No token counter: text is only counted for rollouts with no token_count at all,
         # and those have no timeline to draw.
         self._acc = RolloutAccumulator()
-        self._log = PointLog()
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        return self._paths
 
     def feed(self, path: str, line: bytes) -> None:
         acc = self._acc
@@ -57,6 +52,3 @@ class CodexTimelineBuilder:
             self._log.add_compaction(moment.timestamp(), total, None)
         else:
             self._log.add(moment.timestamp(), total, acc.ctx_tokens)
-
-    def timeline(self) -> Timeline:
-        return self._log.timeline()

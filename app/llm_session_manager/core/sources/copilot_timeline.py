@@ -18,25 +18,20 @@ from collections.abc import Sequence
 from llm_session_manager.core.sources.copilot_cli import to_usage
 from llm_session_manager.core.sources.copilot_events import EventsAccumulator
 from llm_session_manager.core.sources.iso_time import parse_time
-from llm_session_manager.core.timeline import PointLog, Timeline
+from llm_session_manager.core.timeline import OneFileTimeline
 
 
 def events_logs(paths: Sequence[str]) -> list[str]:
     return [p for p in paths if not p.endswith((".yaml", ".yml"))]
 
 
-class CopilotTimelineBuilder:
+class CopilotTimelineBuilder(OneFileTimeline):
     """A `TimelineBuilder` over one events log."""
 
     def __init__(self, path: str | None) -> None:
-        self._paths = () if path is None else (path,)
+        super().__init__(path)
         # No token counter: estimated turns belong to logs with no usage records, never drawn.
         self._acc = EventsAccumulator()
-        self._log = PointLog()
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        return self._paths
 
     def feed(self, path: str, line: bytes) -> None:
         acc = self._acc
@@ -52,6 +47,3 @@ class CopilotTimelineBuilder:
             self._log.add_compaction(moment.timestamp(), total, None)
         else:
             self._log.add(moment.timestamp(), total, acc.ctx_tokens)
-
-    def timeline(self) -> Timeline:
-        return self._log.timeline()
