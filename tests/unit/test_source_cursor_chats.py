@@ -153,7 +153,7 @@ def test_a_new_turn_reads_only_the_new_blobs_and_the_store_is_never_written(
     source = _source(tmp_path, chats)
     assert _facts(source)["s-5"].prompts == 1
     first = len(loaded)
-    assert first == 2 + 1 + 5  # the root (twice: snapshot and walk), its link blob, 5 messages
+    assert first == 1 + 1 + 5  # the root (read once), its link blob, 5 messages
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in store.folder.iterdir()} == (
         before)  # read-only: no byte, no mtime, no -wal or -shm left behind
 
@@ -161,8 +161,8 @@ def test_a_new_turn_reads_only_the_new_blobs_and_the_store_is_never_written(
     write_store(chats, "s-5", APP, [*TURN, user("and the logout"), reply("Done too.")])
     facts = _facts(source)["s-5"]
     assert (facts.prompts, facts.replies) == (2, 3)
-    # The new root (twice), the new link blob and the two new messages; the old ones are kept.
-    assert len(loaded) == 2 + 1 + 2
+    # The new root, the new link blob and the two new messages; the old ones are kept.
+    assert len(loaded) == 1 + 1 + 2
 
 
 def test_the_store_wins_over_the_transcript_of_the_same_session(

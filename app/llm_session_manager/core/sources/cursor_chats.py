@@ -191,13 +191,16 @@ class ChatStores:
                 return None
             root_id = as_str(meta.get("latestRootBlobId"))
             root = _blob(conn, root_id) if root_id else None
-            messages = self._messages(conn, kept, root_id) if root_id else []
+            messages = self._messages(conn, kept, root_id, root) if root_id else []
         facts = self._facts(folder, db, meta, root, messages, problems)
         kept.facts, kept.read = facts, True
         return facts
 
-    def _messages(self, conn: sqlite3.Connection, kept: _Store, root_id: str) -> list[Said]:
-        """Summaries of the messages under the root, in order; only new blobs are read."""
+    def _messages(
+        self, conn: sqlite3.Connection, kept: _Store, root_id: str, root: bytes | None
+    ) -> list[Said]:
+        """Summaries of the messages under the root (already read), in order; only new blobs
+        are read."""
 
         def visit(blob_id: str) -> tuple[Sequence[str], Sequence[Said]] | None:
             summary = kept.messages.get(blob_id)
@@ -205,7 +208,7 @@ class ChatStores:
                 return (), (summary,)
             link = kept.links.get(blob_id)
             if link is None:
-                data = _blob(conn, blob_id)
+                data = root if blob_id == root_id else _blob(conn, blob_id)
                 if data is None:
                     return None  # a child not written (yet): the next root will have it
                 if is_message(data):
