@@ -14,7 +14,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from llm_session_manager.core.live_match import exe_name, hint_state, merge, node_script, same_dir
+from llm_session_manager.core.live_match import (
+    exe_name,
+    hint_state,
+    merge,
+    most_recent,
+    node_script,
+    same_dir,
+)
 from llm_session_manager.core.models import LiveState, SessionFacts
 from llm_session_manager.core.processes import ProcessInfo, ProcessTable
 from llm_session_manager.core.sources.cursor_chats import is_chat_store
@@ -78,18 +85,15 @@ def _newest_in(
     folder: str, sessions: Mapping[str, SessionFacts], taken: Mapping[str, LiveState],
     slugs: SlugResolver,
 ) -> str | None:
-    best: str | None = None
-    best_at = float("-inf")
-    for session_id, facts in sessions.items():
-        if session_id in taken or not facts.paths or not _of_cli(facts.paths[0]):
-            continue
-        if not (facts.cwd and same_dir(facts.cwd, folder)) and not _named_for(
-                facts.paths[0], folder, slugs):
-            continue
-        at = facts.last_activity_at.timestamp() if facts.last_activity_at else float("-inf")
-        if best is None or at > best_at:
-            best, best_at = session_id, at
-    return best
+    """The most recent session the CLI recorded for the workspace `folder`."""
+
+    def of_folder(facts: SessionFacts) -> bool:
+        if not facts.paths or not _of_cli(facts.paths[0]):
+            return False
+        return bool(facts.cwd and same_dir(facts.cwd, folder)) or _named_for(
+            facts.paths[0], folder, slugs)
+
+    return most_recent(sessions, taken, of_folder)
 
 
 def _of_cli(path: str) -> bool:

@@ -4,7 +4,7 @@ telling a node launcher's script from its command line."""
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from llm_session_manager.core.models import LiveState, LiveStateName, SessionFacts
 from llm_session_manager.core.processes import ProcessInfo
@@ -47,10 +47,19 @@ def most_recent_in_cwd(
     cwd: str, sessions: Mapping[str, SessionFacts], taken: Collection[str]
 ) -> str | None:
     """The most recently active session recorded in `cwd` that no other process has claimed."""
+    return most_recent(sessions, taken, lambda f: bool(f.cwd) and same_dir(f.cwd or "", cwd))
+
+
+def most_recent(
+    sessions: Mapping[str, SessionFacts],
+    taken: Collection[str],
+    matches: Callable[[SessionFacts], bool],
+) -> str | None:
+    """The most recently active session that `matches` and no other process has claimed."""
     best: str | None = None
     best_at = float("-inf")
     for session_id, facts in sessions.items():
-        if session_id in taken or not facts.cwd or not same_dir(facts.cwd, cwd):
+        if session_id in taken or not matches(facts):
             continue
         at = facts.last_activity_at.timestamp() if facts.last_activity_at else float("-inf")
         if best is None or at > best_at:
