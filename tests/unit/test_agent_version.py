@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ from typing import Any
 import orjson
 import pytest
 
+from agent_records import build_files
 from llm_session_manager.core.models import SessionFacts, SessionKey
-from llm_session_manager.core.sources.base import FileAccumulator, Source, TrackedFile
+from llm_session_manager.core.sources.base import TrackedFile
 from llm_session_manager.core.sources.claude_code import ClaudeCodeSource
 from llm_session_manager.core.sources.claude_records import ClaudeFileAccumulator
 from llm_session_manager.core.sources.codex import CodexSource
@@ -28,7 +28,6 @@ from llm_session_manager.core.sources.copilot_events import EventsAccumulator
 from llm_session_manager.core.sources.copilot_vscode import CopilotVSCodeSource
 from llm_session_manager.core.sources.gemini import GeminiSource
 from llm_session_manager.core.sources.opencode import OpencodeSource
-from llm_session_manager.core.tail import Cursor, FileStat, read_appended
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HOME = DATA / "real-clients" / "home"
@@ -57,17 +56,6 @@ def payload(record: Record, kind: str, name: str) -> Any:
     if record.get("type") != kind or not isinstance(record.get("payload"), dict):
         return None
     return record["payload"].get(name)
-
-
-def build_files(source: Source, agent: str) -> dict[str, SessionFacts]:
-    """Read every file the way the poller does on first sight, then build each session."""
-    members: dict[str, list[tuple[TrackedFile, FileAccumulator]]] = defaultdict(list)
-    for tracked in source.discover():
-        acc = source.new_accumulator(tracked)
-        result = read_appended(tracked.path, Cursor(), FileStat.of(tracked.path), acc.feed)
-        assert result.bad_line_count == 0, result.bad_lines
-        members[tracked.session_id].append((tracked, acc))
-    return {sid: source.build(SessionKey(agent, sid), m) for sid, m in members.items()}
 
 
 # -- the real clients' records ------------------------------------------------------------

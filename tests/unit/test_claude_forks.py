@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from agent_records import claude_request
 from llm_session_manager.config import AgentConfig, Config
 from llm_session_manager.core.models import SessionFacts, SessionKey, Usage
 from llm_session_manager.core.poller import Poller
@@ -91,14 +92,8 @@ def test_a_later_run_compares_with_the_saved_parent_reading_only_what_was_append
     facts(poller(tmp_path, home))
 
     # The fork runs on: one more request (the last reply's line, with its own ids and usage).
-    line = next(json.loads(raw) for raw in reversed(fork_file.read_text().splitlines())
-                if json.loads(raw).get("type") == "assistant")  # fmt: skip
-    line["message"]["id"], line["requestId"], line["uuid"] = "msg_next", "req_next", "u-next"
-    line["timestamp"] = "2026-11-25T05:00:00.000Z"
-    line["message"]["usage"].update(input_tokens=7, output_tokens=5,
-                                    cache_creation_input_tokens=0, cache_read_input_tokens=900)
-    line["message"]["usage"].pop("cache_creation", None)  # its per-TTL split of the above
-    appended = (json.dumps(line) + "\n").encode()
+    appended = claude_request(fork_file, 1, input_tokens=7, output_tokens=5, cache_read=900,
+                              timestamp="2026-11-25T05:00:00.000Z")  # fmt: skip
     with fork_file.open("ab") as handle:
         handle.write(appended)
 

@@ -6,9 +6,9 @@ import json
 import os
 from pathlib import Path
 
-import orjson
 import pytest
 
+from agent_records import claude_request
 from llm_session_manager.config import Config
 from llm_session_manager.core import tail
 from llm_session_manager.core.models import Session, Snapshot
@@ -35,24 +35,8 @@ def by_id(snapshot: Snapshot) -> dict[str, Session]:
 
 def assistant_line(transcript: Path, n: int, input_tokens: int, cache_read: int) -> bytes:
     """A new assistant line shaped like the transcript's last one, with fresh ids and usage."""
-    last = None
-    with transcript.open("rb") as handle:
-        for raw in handle:
-            record = orjson.loads(raw)
-            if record.get("type") == "assistant" and "usage" in record.get("message", {}):
-                last = record
-    assert last is not None
-    last["message"]["id"] = f"msg_test_{n}"
-    last["requestId"] = f"req_test_{n}"
-    last["uuid"] = f"00000000-0000-4000-8000-{n:012d}"
-    last["message"]["usage"].update(
-        input_tokens=input_tokens,
-        cache_creation_input_tokens=0,
-        cache_read_input_tokens=cache_read,
-        output_tokens=7,
-    )
-    last["message"]["usage"].pop("cache_creation", None)
-    return orjson.dumps(last) + b"\n"
+    return claude_request(transcript, n, input_tokens=input_tokens, output_tokens=7,
+                          cache_read=cache_read)  # fmt: skip
 
 
 def test_appending_changes_only_that_session_and_reads_only_the_new_bytes(

@@ -9,15 +9,14 @@ here as ccusage has it.
 from __future__ import annotations
 
 import shutil
-from collections import defaultdict
 from pathlib import Path
 
 import orjson
 
-from llm_session_manager.core.models import SessionFacts, SessionKey
-from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile
+from agent_records import build_files
+from llm_session_manager.core.models import SessionFacts
+from llm_session_manager.core.sources.base import TrackedFile
 from llm_session_manager.core.sources.claude_code import ClaudeCodeSource
-from llm_session_manager.core.tail import Cursor, FileStat, read_appended
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ALPHA = DATA / "public" / "claude-code" / "ccusage__project-alpha__session-alpha__chat.jsonl"
@@ -61,16 +60,7 @@ def ccusage_tokens(*paths: Path) -> tuple[int, int, int, int]:
 
 
 def build_all(source: ClaudeCodeSource) -> dict[str, SessionFacts]:
-    """Discover, read each file whole (as the poller does first), build each session."""
-    sessions: dict[str, list[tuple[TrackedFile, FileAccumulator]]] = defaultdict(list)
-    for tracked in source.discover():
-        acc = source.new_accumulator(tracked)
-        result = read_appended(tracked.path, Cursor(), FileStat.of(tracked.path), acc.feed)
-        assert result.bad_line_count == 0, result.bad_lines
-        sessions[tracked.session_id].append((tracked, acc))
-    return {
-        sid: source.build(SessionKey("claude-code", sid), files) for sid, files in sessions.items()
-    }
+    return build_files(source, "claude-code")
 
 
 def put(source: Path, target: Path) -> Path:

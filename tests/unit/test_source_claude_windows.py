@@ -10,20 +10,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agent_records import build_files
 from llm_session_manager.config import AgentConfig, Config
 from llm_session_manager.core import accounting
 from llm_session_manager.core.models import SessionFacts, SessionKey
 from llm_session_manager.core.sources import claude_code, claude_windows
-from llm_session_manager.core.sources.base import FileAccumulator, TrackedFile
 from llm_session_manager.core.sources.claude_code import ClaudeCodeSource
 from llm_session_manager.core.sources.claude_windows import RecordedWindows, state_files
-from llm_session_manager.core.tail import Cursor, FileStat, read_appended
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "real-clients"
 CONFIG_DIR = DATA / "home" / ".claude"
@@ -32,15 +30,7 @@ INTERACTIVE = "984fb08c-2335-4d98-8a9a-ba9fc10c3c14"  # the TUI session, model c
 
 
 def build_all(source: ClaudeCodeSource) -> dict[str, SessionFacts]:
-    """Discover, read each file whole (as the poller does first), build each session."""
-    sessions: dict[str, list[tuple[TrackedFile, FileAccumulator]]] = defaultdict(list)
-    for tracked in source.discover():
-        acc = source.new_accumulator(tracked)
-        read_appended(tracked.path, Cursor(), FileStat.of(tracked.path), acc.feed)
-        sessions[tracked.session_id].append((tracked, acc))
-    return {
-        sid: source.build(SessionKey("claude-code", sid), files) for sid, files in sessions.items()
-    }
+    return build_files(source, "claude-code")
 
 
 def excerpt() -> dict[str, Any]:

@@ -9,9 +9,9 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
 import pytest
 
+from agent_records import claude_request
 from llm_session_manager.config import Config
 from llm_session_manager.core.models import SessionFacts, SessionKey, UsageSample
 from llm_session_manager.core.poller import Poller
@@ -100,19 +100,8 @@ def _home_with_one_session(tmp_path: Path, home: Path) -> tuple[Path, SessionFac
 
 def _usage_line(transcript: Path, n: int, tokens: int) -> bytes:
     """A new request shaped like the transcript's last one."""
-    last = None
-    for raw in transcript.read_bytes().splitlines():
-        record = orjson.loads(raw)
-        if record.get("type") == "assistant" and "usage" in record.get("message", {}):
-            last = record
-    assert last is not None
-    last["message"]["id"] = f"msg_t{n}"
-    last["requestId"] = f"req_t{n}"
-    last["uuid"] = f"00000000-0000-4000-8000-{n:012d}"
-    last["timestamp"] = f"2030-01-01T00:00:{n:02d}.000Z"
-    last["message"]["usage"] = {"input_tokens": tokens, "output_tokens": 0,
-                                "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
-    return orjson.dumps(last) + b"\n"
+    return claude_request(transcript, n, input_tokens=tokens, output_tokens=0,
+                          timestamp=f"2030-01-01T00:00:{n:02d}.000Z")  # fmt: skip
 
 
 def test_cache_reads_an_unchanged_session_once_and_then_only_what_was_appended(
